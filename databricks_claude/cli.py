@@ -1,0 +1,157 @@
+"""The `databricks-claude` command: chat with a Claude endpoint, or run the local emulator.
+
+`databricks-claude chat "PROMPT" --thinking --tools demo` streams an answer with its reasoning
+shown apart and runs the demo tool loop to the end. With DATABRICKS_HOST (and credentials) set it
+talks to that workspace; without, it starts the built-in emulator and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from databricks_claude import errors
+from databricks_claude.cli_runners import RUNNERS, ChatRun
+from databricks_claude.cli_view import ChatView
+
+DEFAULT_ENDPOINT = "databricks-claude-sonnet-4-5"
+
+EMULATOR_TOKEN = "dapi-emulator-local"
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_RATE_LIMITED = 0, 1, 2, 3, 4, 5
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to send requests: a workspace (host/token None = from the environment) or the emulator."""
+
+    host: str | None
+    token: str | None
+    emulated: bool
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "emulator":
+        return _run_emulator(args.port, args.token, args.bind)
+    return _run_chat(args, sys.stdout, sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="databricks-claude",
+        description="Claude on Databricks Model Serving, with reasoning and tools.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    chat = sub.add_parser("chat", help="ask a question and stream the answer")
+    chat.add_argument("prompt", help="what to ask")
+    chat.add_argument("--endpoint", default=os.environ.get("DATABRICKS_CLAUDE_ENDPOINT",
+                                                           DEFAULT_ENDPOINT),
+                      help=f"serving endpoint name (default {DEFAULT_ENDPOINT})")
+    chat.add_argument("--thinking", nargs="?", const=True, default=None, type=_budget,
+                      metavar="BUDGET", help="turn reasoning on, optionally with a token budget")
+    chat.add_argument("--effort", choices=["low", "medium", "high", "xhigh", "max"],
+                      help="reasoning effort for adaptive-only models")
+    chat.add_argument("--max-tokens", type=int, default=None, help="answer size limit")
+    chat.add_argument("--tools", choices=["demo"], help="give the model the demo tools")
+    chat.add_argument("--framework", choices=sorted(RUNNERS), default="langchain",
+                      help="which integration drives the chat (default langchain)")
+    chat.add_argument("--no-stream", action="store_true", help="wait for whole answers")
+    chat.add_argument("--emulator", action="store_true",
+                      help="use the built-in emulator even when a workspace is configured")
+    emu = sub.add_parser("emulator", help="run the local Databricks Claude emulator")
+    emu.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    emu.add_argument("--bind", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    emu.add_argument("--token", default=None, help="bearer token to accept (default: random)")
+    return parser
+
+
+def _budget(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--thinking takes a token budget, got {value!r}") from None
+
+
+def _run_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    view = ChatView(out, color=out.isatty())
+    run = ChatRun(prompt=args.prompt, endpoint=args.endpoint, thinking=args.thinking,
+                  effort=args.effort, max_tokens=args.max_tokens, tools=args.tools == "demo",
+                  stream=not args.no_stream)
+    try:
+        with _target(force_emulator=args.emulator, err=err) as target:
+            RUNNERS[args.framework](run, target.host, target.token, view)
+    except ImportError as exc:
+        err.write(f"error: {exc}. Install the extra: pip install 'databricks-claude[all]'\n")
+        return EXIT_USAGE
+    except errors.DatabricksClaudeError as exc:
+        view.close()
+        return _report(exc, err)
+    except KeyboardInterrupt:
+        view.close()
+        err.write("interrupted\n")
+        return 130
+    view.close()
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _target(*, force_emulator: bool, err: TextIO) -> Iterator[Target]:
+    if os.environ.get("DATABRICKS_HOST") and not force_emulator:
+        yield Target(None, None, emulated=False)
+        return
+    from databricks_claude.emulator import Emulator
+
+    with Emulator() as emu:
+        why = "--emulator given" if force_emulator else "DATABRICKS_HOST is not set"
+        err.write(f"[databricks-claude] {why}: using the built-in emulator at {emu.host}\n")
+        yield Target(emu.host, emu.token, emulated=True)
+
+
+_ADVICE: list[tuple[type[errors.DatabricksClaudeError], int, str]] = [
+    (errors.ConfigurationError, EXIT_USAGE, "fix the settings named above"),
+    (errors.AuthenticationError, EXIT_AUTH,
+     "set DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET)"),
+    (errors.PermissionDeniedError, EXIT_AUTH,
+     "the workspace refused the credential: check it is valid and may query this endpoint"),
+    (errors.EndpointNotFoundError, EXIT_NOT_FOUND,
+     "check --endpoint against the Serving page of your workspace"),
+    (errors.RateLimitError, EXIT_RATE_LIMITED,
+     "rate limited: wait a minute, or ask for a higher rate limit tier"),
+]
+
+
+def _report(exc: errors.DatabricksClaudeError, err: TextIO) -> int:
+    for cls, code, advice in _ADVICE:
+        if isinstance(exc, cls):
+            err.write(f"error: {exc}\nhint: {advice}\n")
+            return code
+    err.write(f"error: {exc}\n")
+    return EXIT_ERROR
+
+
+def _run_emulator(port: int, token: str | None, bind: str) -> int:
+    from databricks_claude.emulator.server import serve
+
+    # A token the user chose is theirs: never echo it. The default is a public placeholder.
+    shown = "<the token you passed>" if token else EMULATOR_TOKEN
+    print(f"Databricks Claude emulator on http://{bind}:{port}", flush=True)
+    print(f"  export DATABRICKS_HOST=http://{bind}:{port}", flush=True)
+    print(f"  export DATABRICKS_TOKEN={shown}", flush=True)
+    token = token or EMULATOR_TOKEN
+    try:
+        serve(port=port, token=token, host=bind)
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

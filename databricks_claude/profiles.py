@@ -1,0 +1,76 @@
+"""What each Databricks Claude endpoint can do: context window, output size, thinking style.
+
+Names are matched on their Claude suffix, so `databricks-claude-sonnet-4-5`,
+`system.ai.claude-sonnet-4-5` and a custom endpoint called `my-claude-sonnet-4-5` share a profile.
+Unknown names get safe defaults, never an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+ThinkingStyle = Literal["budget", "adaptive"]
+DEFAULT_MAX_TOKENS = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class ModelProfile:
+    """Capabilities of one Claude endpoint, as far as the client needs to know them."""
+
+    name: str
+    context_window: int = 200_000
+    max_output_tokens: int = 64_000
+    thinking_style: ThinkingStyle = "budget"
+    temperature_allowed: bool = True
+    vision: bool = True
+    known: bool = True
+
+    @property
+    def default_max_tokens(self) -> int:
+        """The `max_tokens` sent when the caller sets none (the service's own default is 1,000)."""
+        return min(DEFAULT_MAX_TOKENS, self.max_output_tokens)
+
+
+def _p(suffix: str, ctx: int, out: int, style: ThinkingStyle = "budget", temperature: bool = True,
+       vision: bool = True) -> tuple[str, ModelProfile]:
+    return suffix, ModelProfile(f"claude-{suffix}", ctx, out, style, temperature, vision)
+
+
+_M = 1_000_000
+_K = 200_000
+_PROFILES: dict[str, ModelProfile] = dict([
+    _p("3-7-sonnet", _K, 64_000),
+    _p("haiku-4-5", _K, 64_000),
+    _p("sonnet-4", _K, 64_000),
+    _p("sonnet-4-1", _K, 64_000),
+    _p("sonnet-4-5", _K, 64_000),
+    _p("sonnet-4-6", _M, 128_000),
+    _p("opus-4", _K, 32_000),
+    _p("opus-4-1", _K, 32_000),
+    _p("opus-4-5", _K, 64_000),
+    _p("opus-4-6", _M, 128_000),
+    _p("opus-4-7", _M, 128_000, "adaptive"),
+    _p("opus-4-8", _M, 128_000, "adaptive"),
+    _p("fable-5", _M, 128_000, "adaptive", temperature=False, vision=False),
+    _p("fable-5-1", _M, 128_000, "adaptive", temperature=False, vision=False),
+    _p("sonnet-5", _M, 128_000, "adaptive"),
+    _p("opus-5", _M, 128_000, "adaptive"),
+    _p("opus-5-5", _M, 128_000, "adaptive"),
+    _p("sonnet-5-5", _M, 128_000, "adaptive"),
+    _p("haiku-5-5", _M, 128_000, "adaptive"),
+])
+
+_SUFFIX = re.compile(r"claude-([a-z0-9-]+?)(?:-v\d+)?$")
+
+
+@lru_cache(maxsize=256)
+def get_profile(endpoint: str | None) -> ModelProfile:
+    """The profile for an endpoint name; a conservative default profile for unknown names."""
+    name = (endpoint or "").strip().lower().rsplit("/", 1)[-1]
+    match = _SUFFIX.search(name)
+    if match and match.group(1) in _PROFILES:
+        return _PROFILES[match.group(1)]
+    return ModelProfile(name or "unknown", known=False)

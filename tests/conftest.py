@@ -1,0 +1,53 @@
+"""Shared fixtures: one emulator for the whole session, reset before each test that asks for it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from databricks_claude.emulator import Emulator
+
+# Tests must never reach a real workspace by accident: the live tests opt in explicitly.
+_LIVE = bool(os.environ.get("DATABRICKS_HOST"))
+
+
+@pytest.fixture(scope="session")
+def session_emulator() -> Iterator[Emulator]:
+    """An emulator started once per test session."""
+    from databricks_claude.emulator import Emulator
+
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def emulator(session_emulator: Emulator) -> Emulator:
+    """The session's emulator, with its requests, scripts, faults and counters cleared."""
+    session_emulator.reset()
+    return session_emulator
+
+
+@pytest.fixture(autouse=True)
+def _no_workspace_env(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Keep the developer's Databricks environment out of tests, except those marked live."""
+    if request.node.get_closest_marker("live"):
+        return
+    for name in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CLIENT_ID",
+                 "DATABRICKS_CLIENT_SECRET", "DATABRICKS_CONFIG_PROFILE",
+                 "DATABRICKS_CLAUDE_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", os.devnull)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the live tests unless a workspace is configured."""
+    if _LIVE:
+        return
+    skip = pytest.mark.skip(reason="live test: set DATABRICKS_HOST and credentials to run it")
+    for item in items:
+        if item.get_closest_marker("live"):
+            item.add_marker(skip)
