@@ -28,7 +28,7 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_RATE_LIMITED = 
 
 @dataclass(frozen=True)
 class Target:
-    """Where to send requests: a workspace (host/token None = from the environment) or the emulator."""
+    """Where requests go: a workspace (host/token None: from the environment) or the emulator."""
 
     host: str | None
     token: str | None
@@ -52,8 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     chat = sub.add_parser("chat", help="ask a question and stream the answer")
     chat.add_argument("prompt", help="what to ask")
-    chat.add_argument("--endpoint", default=os.environ.get("DATABRICKS_CLAUDE_ENDPOINT",
-                                                           DEFAULT_ENDPOINT),
+    endpoint = os.environ.get("DATABRICKS_CLAUDE_ENDPOINT", DEFAULT_ENDPOINT)
+    chat.add_argument("--endpoint", default=endpoint,
                       help=f"serving endpoint name (default {DEFAULT_ENDPOINT})")
     chat.add_argument("--thinking", nargs="?", const=True, default=None, type=_budget,
                       metavar="BUDGET", help="turn reasoning on, optionally with a token budget")
@@ -77,7 +77,8 @@ def _budget(value: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--thinking takes a token budget, got {value!r}") from None
+        message = f"--thinking takes a token budget, got {value!r}"
+        raise argparse.ArgumentTypeError(message) from None
 
 
 def _run_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -89,7 +90,7 @@ def _run_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         with _target(force_emulator=args.emulator, err=err) as target:
             RUNNERS[args.framework](run, target.host, target.token, view)
     except ImportError as exc:
-        err.write(f"error: {exc}. Install the extra: pip install 'databricks-claude[all]'\n")
+        err.write(f"error: {exc}. Install the extras: pip install 'databricks-claude[all]'\n")
         return EXIT_USAGE
     except errors.DatabricksClaudeError as exc:
         view.close()
@@ -146,10 +147,8 @@ def _run_emulator(port: int, token: str | None, bind: str) -> int:
     print(f"  export DATABRICKS_HOST=http://{bind}:{port}", flush=True)
     print(f"  export DATABRICKS_TOKEN={shown}", flush=True)
     token = token or EMULATOR_TOKEN
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(port=port, token=token, host=bind)
-    except KeyboardInterrupt:
-        pass
     return EXIT_OK
 
 

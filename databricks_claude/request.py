@@ -1,0 +1,747 @@
+"""Neutral messages and options -> the JSON payload of one Databricks chat request.
+
+This module owns every rule of DESIGN §3: what is sent, what is adjusted (with a
+`DatabricksClaudeWarning` saying what changed and why), and what is refused with a
+`ConfigurationError` before any network call. The service rejects unknown top-level keys, so the
+payload only ever holds keys it accepts.
+
+Decisions worth knowing:
+
+* Tool schemas are sanitized once, in `make_tool_spec`; request building reuses the dict as is.
+* `cache_control` on a `ToolSpec` goes on that tool's `function` object (where goose puts it:
+  `tools[-1].function.cache_control`); put it on the last tool to cache all tool definitions.
+* `extra_body` is the caller's escape hatch and is merged at the root as given, with two
+  exceptions that the service always refuses: `parallel_tool_calls` is dropped (with a warning)
+  and `strict` is removed from any function definition it carries.
+* Sampling rules look at the options, not at `extra_body`: keys there are trusted as given.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from databricks_claude.errors import ConfigurationError
+from databricks_claude.messages import (
+    CacheControl,
+    ImagePart,
+    Message,
+    Part,
+    ReasoningPart,
+    RedactedReasoningPart,
+    RequestOptions,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    ToolSpec,
+    UnknownPart,
+)
+from databricks_claude.profiles import ModelProfile
+
+__all__ = [
+    "MAX_TOOLS",
+    "DatabricksClaudeWarning",
+    "build_payload",
+    "make_tool_spec",
+    "message_to_wire",
+    "sanitize_schema",
+]
+
+MAX_TOOLS = 32
+MIN_THINKING_BUDGET = 1024
+MAX_DEFAULT_THINKING_BUDGET = 64_000
+EFFORTS = ("low", "medium", "high", "xhigh", "max")
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+class DatabricksClaudeWarning(UserWarning):
+    """A request was adjusted before sending (a setting dropped or downgraded), and why."""
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, DatabricksClaudeWarning, stacklevel=4)
+
+
+# ----------------------------------------------------------------------------------------------
+# Tool schemas
+
+# Keywords the service refuses (SPEC §2.3 tools row) or that carry no meaning once unions are
+# collapsed. `title` is dropped too: pydantic adds one per node and the model does not need it.
+_DROPPED_KEYWORDS = frozenset({
+    "$schema", "$id", "$comment", "$defs", "definitions", "title", "pattern", "patternProperties",
+    "prefixItems", "discriminator", "not", "if", "then", "else",
+})
+_UNION_KEYWORDS = ("anyOf", "oneOf")
+_NUMERIC_TYPES = frozenset({"number", "integer"})
+# Keywords whose value is a map of name -> schema: the names are data, never keywords.
+_SCHEMA_MAPS = ("properties",)
+# Keywords whose value is a single schema.
+_SCHEMA_VALUES = ("items", "additionalProperties", "contains", "propertyNames")
+
+
+def sanitize_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a JSON schema that the service accepts.
+
+    * `$ref` is inlined (any `#/...` pointer, so pydantic's `$defs` and older `definitions` both
+      work, nested models included); sibling keys of a `$ref` win over the target's. A recursive
+      reference is cut at its second occurrence and replaced by `{"type": "object"}`.
+    * `anyOf`/`oneOf` with a `{"type": "null"}` alternative (Optional) collapse to the other
+      alternative; `["X", "null"]` type lists collapse to `"X"`.
+    * Unions of several real alternatives, which the service refuses, become one schema: objects
+      merge (properties united, only the properties required by all stay required); numbers
+      widen to `"number"`; otherwise the first alternative is kept (the one the caller listed
+      first, usually the preferred type).
+    * `allOf` items are merged into one schema (properties and `required` united).
+    * Refused or meaningless keywords are dropped: `pattern`, `patternProperties`, `prefixItems`,
+      `discriminator`, `not`/`if`/`then`/`else`, `$schema`/`$id`/`$comment`, and `title`.
+      `default`, `enum`, `description`, bounds and formats are kept.
+
+    Raises `ConfigurationError` for a schema that is not an object or a `$ref` that points nowhere.
+    """
+    if not isinstance(schema, dict):
+        kind = type(schema).__name__
+        raise ConfigurationError(f"a tool schema must be a JSON object, got {kind}")
+    return _SchemaSanitizer(schema).node(schema, ())
+
+
+class _SchemaSanitizer:
+    """Walks one schema, resolving `$ref`s against its root."""
+
+    def __init__(self, root: dict[str, Any]):
+        self.root = root
+
+    def node(self, node: Any, refs: tuple[str, ...]) -> Any:
+        """The sanitized form of one schema node; `refs` are the references being expanded."""
+        if not isinstance(node, dict):
+            return node  # `true`/`false` schemas and malformed values are left to the service
+        if "$ref" in node:
+            return self._inline_ref(node, refs)
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in _DROPPED_KEYWORDS or key in _UNION_KEYWORDS or key == "allOf":
+                continue
+            out[key] = self._keyword(key, value, refs)
+        if "allOf" in node:
+            out = _merge_all_of([out, *(self.node(item, refs) for item in _as_list(node["allOf"]))])
+        for union_key in _UNION_KEYWORDS:
+            if union_key in node:
+                alternatives = [self.node(item, refs) for item in _as_list(node[union_key])]
+                out = _merge_into(out, _collapse_union(alternatives))
+        if isinstance(out.get("type"), list):
+            out["type"] = _collapse_type_list(out["type"])
+        return out
+
+    def _keyword(self, key: str, value: Any, refs: tuple[str, ...]) -> Any:
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            return {name: self.node(sub, refs) for name, sub in value.items()}
+        if key in _SCHEMA_VALUES:
+            return self.node(value, refs)
+        return value
+
+    def _inline_ref(self, node: dict[str, Any], refs: tuple[str, ...]) -> dict[str, Any]:
+        ref = node["$ref"]
+        siblings = self.node({k: v for k, v in node.items() if k != "$ref"}, refs)
+        if ref in refs:
+            # A recursive model: expanding again would never end; keep an open object instead.
+            return {"type": "object", **siblings}
+        target = self.node(self._resolve(ref), (*refs, ref))
+        return {**target, **siblings} if isinstance(target, dict) else target
+
+    def _resolve(self, ref: Any) -> Any:
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            raise ConfigurationError(f"tool schema $ref {ref!r} is not a local '#/...' reference")
+        target: Any = self.root
+        for token in filter(None, ref[1:].split("/")):
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(target, dict) and token in target:
+                target = target[token]
+            elif isinstance(target, list) and token.isdigit() and int(token) < len(target):
+                target = target[int(token)]
+            else:
+                raise ConfigurationError(f"tool schema $ref {ref!r} points to nothing")
+        return target
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _is_null_schema(schema: Any) -> bool:
+    return isinstance(schema, dict) and schema.get("type") == "null"
+
+
+def _collapse_union(alternatives: list[Any]) -> dict[str, Any]:
+    """One schema for a union: Optional collapsed, objects merged, numbers widened, or the first."""
+    real = [alt for alt in alternatives if isinstance(alt, dict) and not _is_null_schema(alt)]
+    if not real:
+        return {"type": "null"} if alternatives else {}
+    if len(real) == 1:
+        return real[0]
+    types = {alt.get("type") if isinstance(alt.get("type"), str) else None for alt in real}
+    if types == {"object"}:
+        return _merge_object_alternatives(real)
+    if types <= _NUMERIC_TYPES:
+        merged = dict(real[0])
+        merged["type"] = "number"
+        return merged
+    return real[0]
+
+
+def _merge_object_alternatives(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {"type": "object"}
+    properties: dict[str, Any] = {}
+    required_by_all: set[str] | None = None
+    for obj in objects:
+        props = obj.get("properties")
+        for name, sub in (props if isinstance(props, dict) else {}).items():
+            properties.setdefault(name, sub)
+        listed = obj.get("required")
+        required = {n for n in listed if isinstance(n, str)} if isinstance(listed, list) else set()
+        required_by_all = required if required_by_all is None else required_by_all & required
+        for key, value in obj.items():
+            if key not in ("properties", "required"):
+                merged.setdefault(key, value)
+    merged["properties"] = properties
+    ordered_required = [n for n in properties if required_by_all and n in required_by_all]
+    if ordered_required:
+        merged["required"] = ordered_required
+    return merged
+
+
+def _merge_all_of(schemas: list[Any]) -> dict[str, Any]:
+    """`allOf` -> one schema: properties and `required` united, other keys first-come."""
+    merged: dict[str, Any] = {}
+    for schema in schemas:
+        if isinstance(schema, dict):
+            merged = _merge_into(merged, schema)
+    return merged
+
+
+def _merge_into(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`base` completed by `extra`: base keys win, properties and required lists are united."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if key == "properties" and isinstance(merged.get(key), dict) and isinstance(value, dict):
+            merged[key] = {**value, **merged[key]}
+        elif key == "required" and isinstance(merged.get(key), list) and isinstance(value, list):
+            merged[key] = merged[key] + [n for n in value if n not in merged[key]]
+        else:
+            merged.setdefault(key, value)
+    return merged
+
+
+def _collapse_type_list(types: list[Any]) -> Any:
+    real = [t for t in types if t != "null"]
+    return real[0] if real else "null"
+
+
+def make_tool_spec(
+    name: str,
+    description: str,
+    parameters: dict[str, Any] | None,
+    *,
+    cache_control: CacheControl | None = None,
+) -> ToolSpec:
+    """A `ToolSpec` with a validated name and a sanitized parameters schema (done once, here).
+
+    `parameters=None` means a tool without arguments. The schema must describe an object.
+    """
+    if not isinstance(name, str) or not _TOOL_NAME.match(name):
+        raise ConfigurationError(
+            f"tool name {name!r} is not allowed: use 1-64 letters, digits, '_' or '-'")
+    schema = sanitize_schema(parameters) if parameters is not None else {}
+    schema_type = schema.setdefault("type", "object")
+    if schema_type != "object":
+        raise ConfigurationError(
+            f"tool {name!r} parameters must be an object schema, got type {schema_type!r}")
+    schema.setdefault("properties", {})
+    return ToolSpec(name, description or "", schema, cache_control)
+
+
+def _tool_to_wire(tool: ToolSpec) -> dict[str, Any]:
+    function: dict[str, Any] = {"name": tool.name}
+    if tool.description:
+        function["description"] = tool.description
+    function["parameters"] = tool.parameters
+    if tool.cache_control is not None:
+        function["cache_control"] = tool.cache_control
+    return {"type": "function", "function": function}
+
+
+def _tools_to_wire(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
+    if len(tools) > MAX_TOOLS:
+        raise ConfigurationError(
+            f"{len(tools)} tools were bound; the service accepts at most {MAX_TOOLS}")
+    seen: set[str] = set()
+    for tool in tools:
+        if tool.name in seen:
+            raise ConfigurationError(f"two tools are named {tool.name!r}; names must be unique")
+        seen.add(tool.name)
+    return [_tool_to_wire(tool) for tool in tools]
+
+
+# ----------------------------------------------------------------------------------------------
+# Messages
+
+
+def _with_cache(block: dict[str, Any], cache_control: CacheControl | None) -> dict[str, Any]:
+    if cache_control is not None:
+        block["cache_control"] = cache_control
+    return block
+
+
+def _text_block(part: TextPart) -> dict[str, Any]:
+    return _with_cache({"type": "text", "text": part.text}, part.cache_control)
+
+
+def _image_block(part: ImagePart) -> dict[str, Any]:
+    return _with_cache({"type": "image_url", "image_url": {"url": part.url}}, part.cache_control)
+
+
+def _reasoning_block(part: ReasoningPart | RedactedReasoningPart) -> dict[str, Any]:
+    entry: dict[str, Any]
+    if isinstance(part, RedactedReasoningPart):
+        return {"type": "reasoning",
+                "summary": [{"type": "summary_encrypted_text", "data": part.data}]}
+    entry = {"type": "summary_text", "text": part.text}
+    if part.signature is not None:
+        entry["signature"] = part.signature
+    return _with_cache({"type": "reasoning", "summary": [entry]}, part.cache_control)
+
+
+def _tool_call_to_wire(call: ToolCallPart) -> dict[str, Any]:
+    return {"id": call.id, "type": "function",
+            "function": {"name": call.name, "arguments": call.arguments}}
+
+
+def _content_block(part: Part, role: str) -> dict[str, Any]:
+    """One request content block (text, image, reasoning, or an unknown block verbatim)."""
+    if isinstance(part, TextPart):
+        return _text_block(part)
+    if isinstance(part, ImagePart):
+        return _image_block(part)
+    if isinstance(part, UnknownPart):
+        return part.data
+    if isinstance(part, (ReasoningPart, RedactedReasoningPart)) and role == "assistant":
+        return _reasoning_block(part)
+    raise ConfigurationError(f"a {role} message cannot hold a {type(part).__name__}")
+
+
+def _is_plain_text(parts: Sequence[Part]) -> bool:
+    return all(isinstance(p, TextPart) and p.cache_control is None for p in parts)
+
+
+def _system_to_wire(messages: Sequence[Message]) -> dict[str, Any]:
+    """All system messages as one: a string joined by blank lines, or parts if any is cached."""
+    parts = [part for message in messages for part in message.parts]
+    if _is_plain_text(parts):
+        text = "\n\n".join(message.text for message in messages if message.parts)
+        return {"role": "system", "content": text}
+    return {"role": "system", "content": [_content_block(part, "system") for part in parts]}
+
+
+def _user_to_wire(parts: Sequence[Part]) -> dict[str, Any]:
+    if len(parts) == 1 and _is_plain_text(parts):
+        return {"role": "user", "content": parts[0].text}  # type: ignore[union-attr]
+    return {"role": "user", "content": [_content_block(part, "user") for part in parts]}
+
+
+def _tool_result_to_wire(result: ToolResultPart) -> dict[str, Any]:
+    content: str | list[dict[str, Any]]
+    if isinstance(result.content, str):
+        if result.cache_control is None:
+            content = result.content
+        else:
+            content = [{"type": "text", "text": result.content,
+                        "cache_control": result.cache_control}]
+    else:
+        content = [_content_block(part, "tool") for part in result.content]
+        if result.cache_control is not None and content and "cache_control" not in content[-1]:
+            content[-1] = {**content[-1], "cache_control": result.cache_control}
+    return {"role": "tool", "tool_call_id": result.tool_call_id, "content": content}
+
+
+def _is_blank_text(block: dict[str, Any]) -> bool:
+    return block.get("type") == "text" and not str(block.get("text", "")).strip()
+
+
+def _assistant_to_wire(parts: Sequence[Part]) -> dict[str, Any]:
+    """The assistant turn exactly as the service sent it: reasoning, text, then `tool_calls`."""
+    calls = [part for part in parts if isinstance(part, ToolCallPart)]
+    others = [part for part in parts if not isinstance(part, ToolCallPart)]
+    content: str | list[dict[str, Any]] | None
+    if _is_plain_text(others):
+        content = "".join(part.text for part in others)  # type: ignore[union-attr]
+        if calls and not content.strip():
+            content = None  # the service refuses empty text beside tool calls
+    else:
+        content = [_content_block(part, "assistant") for part in others]
+        if calls:
+            content = [block for block in content if not _is_blank_text(block)] or None
+    wire: dict[str, Any] = {"role": "assistant", "content": content}
+    if calls:
+        wire["tool_calls"] = [_tool_call_to_wire(call) for call in calls]
+    return wire
+
+
+def message_to_wire(message: Message) -> dict[str, Any]:
+    """One message in the wire shape. Assistant turns are replayed exactly as received.
+
+    A `tool` message must hold exactly one `ToolResultPart`; a user message cannot hold tool
+    results here (`build_payload` splits those into tool messages).
+    """
+    role = message.role
+    if role == "assistant":
+        return _assistant_to_wire(message.parts)
+    if role == "system":
+        return _system_to_wire([message])
+    if role == "user":
+        if any(isinstance(part, ToolResultPart) for part in message.parts):
+            raise ConfigurationError("a user message with tool results needs build_payload")
+        return _user_to_wire(message.parts)
+    if role == "tool":
+        if len(message.parts) != 1 or not isinstance(message.parts[0], ToolResultPart):
+            raise ConfigurationError("a tool message must hold exactly one ToolResultPart")
+        return _tool_result_to_wire(message.parts[0])
+    raise ConfigurationError(f"unknown message role {role!r}")
+
+
+def _expand_to_wire(message: Message) -> list[dict[str, Any]]:
+    """A message as wire messages: tool results become `tool` messages, placed first."""
+    results = [part for part in message.parts if isinstance(part, ToolResultPart)]
+    if not results:
+        return [message_to_wire(message)]
+    if message.role not in ("user", "tool"):
+        raise ConfigurationError(f"a {message.role} message cannot hold tool results")
+    wire = [_tool_result_to_wire(result) for result in results]
+    rest = [part for part in message.parts if not isinstance(part, ToolResultPart)]
+    if rest:
+        if message.role == "tool":
+            raise ConfigurationError("a tool message can only hold tool results")
+        wire.append(_user_to_wire(rest))
+    return wire
+
+
+def _wire_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """All messages, system messages merged into one first message."""
+    systems = [message for message in messages if message.role == "system"]
+    wire = [_system_to_wire(systems)] if systems else []
+    for message in messages:
+        if message.role != "system":
+            wire.extend(_expand_to_wire(message))
+    return wire
+
+
+def _check_tool_pairing(wire: Sequence[dict[str, Any]]) -> None:
+    """Every tool call answered before the next turn; every result answering the turn before it.
+
+    An assistant turn with unanswered tool calls is allowed only as the very last message.
+    """
+    pending: dict[str, None] = {}  # ordered set of calls awaiting a result
+    answered: set[str] = set()
+    for position, message in enumerate(wire):
+        role = message["role"]
+        if role == "tool":
+            call_id = message["tool_call_id"]
+            if call_id in pending:
+                del pending[call_id]
+                answered.add(call_id)
+            elif call_id in answered:
+                raise ConfigurationError(f"tool call {call_id!r} has more than one result")
+            else:
+                raise ConfigurationError(
+                    f"tool result for {call_id!r} has no matching tool call in the assistant "
+                    "message before it")
+            continue
+        if pending:
+            raise ConfigurationError(
+                f"tool call {next(iter(pending))!r} has no result before the next {role} message")
+        if role == "assistant":
+            pending, answered = _calls_of(message), set()
+            if pending and position == len(wire) - 1:
+                return
+    if pending:
+        raise ConfigurationError(
+            f"tool call {next(iter(pending))!r} has no result at the end of the conversation")
+
+
+def _calls_of(message: dict[str, Any]) -> dict[str, None]:
+    ids: dict[str, None] = {}
+    for call in message.get("tool_calls") or ():
+        if call["id"] in ids:
+            raise ConfigurationError(f"tool call id {call['id']!r} appears twice in one turn")
+        ids[call["id"]] = None
+    return ids
+
+
+def _check_vision(messages: Iterable[Message], profile: ModelProfile) -> None:
+    for message in messages:
+        for part in message.parts:
+            nested = part.content if isinstance(part, ToolResultPart) else ()
+            if isinstance(part, ImagePart) or any(isinstance(p, ImagePart) for p in nested):
+                raise ConfigurationError(
+                    f"model {profile.name} does not accept images; remove the image parts")
+
+
+# ----------------------------------------------------------------------------------------------
+# Options
+
+
+def _max_tokens(options: RequestOptions, profile: ModelProfile) -> int:
+    value = options.max_tokens if options.max_tokens is not None else profile.default_max_tokens
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"max_tokens must be a positive integer, got {value!r}")
+    return value
+
+
+def _check_budget(budget: Any, max_tokens: int) -> int:
+    if isinstance(budget, bool) or not isinstance(budget, int):
+        raise ConfigurationError(f"thinking budget must be an integer, got {budget!r}")
+    if budget < MIN_THINKING_BUDGET:
+        raise ConfigurationError(
+            f"thinking budget {budget} is below the minimum of {MIN_THINKING_BUDGET} tokens "
+            f"(max_tokens is {max_tokens}; the budget must be at least {MIN_THINKING_BUDGET} "
+            "and less than max_tokens)")
+    if budget >= max_tokens:
+        raise ConfigurationError(
+            f"thinking budget {budget} must be less than max_tokens {max_tokens}; "
+            "raise max_tokens or lower the budget")
+    return budget
+
+
+def _thinking_type(setting: dict[str, Any]) -> str:
+    kind = setting.get("type")
+    if kind not in ("enabled", "adaptive", "disabled"):
+        raise ConfigurationError(
+            f"thinking type must be 'enabled', 'adaptive' or 'disabled', got {kind!r}")
+    return str(kind)
+
+
+def _budget_thinking(setting: Any, max_tokens: int) -> dict[str, Any]:
+    if setting is True:
+        budget = min(max_tokens // 2, MAX_DEFAULT_THINKING_BUDGET)
+        return {"type": "enabled", "budget_tokens": _check_budget(budget, max_tokens)}
+    if isinstance(setting, int):
+        return {"type": "enabled", "budget_tokens": _check_budget(setting, max_tokens)}
+    if _thinking_type(setting) == "enabled":
+        _check_budget(setting.get("budget_tokens"), max_tokens)
+    return dict(setting)
+
+
+def _adaptive_thinking(setting: Any, profile: ModelProfile) -> dict[str, Any]:
+    if setting is True:
+        return {"type": "adaptive"}
+    if isinstance(setting, int):
+        _warn(f"thinking budget {setting} ignored: {profile.name} only supports adaptive thinking "
+              "(sent {'type': 'adaptive'}; use effort to steer it)")
+        return {"type": "adaptive"}
+    if _thinking_type(setting) != "enabled":
+        return dict(setting)
+    _warn(f"thinking type 'enabled' changed to 'adaptive': {profile.name} only supports adaptive "
+          "thinking (budget_tokens dropped; use effort to steer it)")
+    adaptive = {k: v for k, v in setting.items() if k not in ("type", "budget_tokens")}
+    return {"type": "adaptive", **adaptive}
+
+
+def _thinking(options: RequestOptions, profile: ModelProfile,
+              max_tokens: int) -> dict[str, Any] | None:
+    """The `thinking` object to send, or None when thinking is off."""
+    setting = options.thinking
+    if setting is None or setting is False:
+        return None
+    if not isinstance(setting, (bool, int, dict)):
+        raise ConfigurationError(f"thinking must be a bool, an int or a dict, got {setting!r}")
+    if profile.thinking_style == "adaptive":
+        return _adaptive_thinking(setting, profile)
+    return _budget_thinking(setting, max_tokens)
+
+
+def _effort(options: RequestOptions, profile: ModelProfile,
+            thinking: dict[str, Any] | None) -> dict[str, Any] | None:
+    effort = options.effort
+    if effort is None:
+        return None
+    if effort not in EFFORTS:
+        raise ConfigurationError(f"effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
+    adaptive = profile.thinking_style == "adaptive" or (thinking or {}).get("type") == "adaptive"
+    if not adaptive:
+        _warn(f"effort {effort!r} not sent: {profile.name} uses a thinking budget, not effort "
+              "(set thinking to an int budget instead)")
+        return None
+    return {"effort": effort}
+
+
+def _sampling(options: RequestOptions, profile: ModelProfile, thinking_on: bool) -> dict[str, Any]:
+    """temperature / top_p / top_k that the model accepts with the current thinking setting."""
+    for name in ("temperature", "top_p"):
+        value = getattr(options, name)
+        # NaN and infinity are not JSON: httpx would fail at send time with a bare ValueError.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigurationError(f"{name} must be a finite number, got {value!r}")
+    sent: dict[str, Any] = {}
+    if options.temperature is not None:
+        if not profile.temperature_allowed:
+            _warn(f"temperature not sent: {profile.name} does not support the temperature "
+                  "parameter")
+        elif thinking_on:
+            if options.temperature != 1:
+                _warn(f"temperature {options.temperature} not sent: Claude does not accept a "
+                      "temperature other than 1 when thinking is on")
+        else:
+            sent["temperature"] = options.temperature
+    if options.top_p is not None:
+        if not thinking_on:
+            sent["top_p"] = options.top_p
+        elif options.top_p != 1:
+            _warn(f"top_p {options.top_p} not sent: Claude does not accept top_p changes when "
+                  "thinking is on")
+    if options.top_k is not None:
+        if thinking_on:
+            _warn(f"top_k {options.top_k} not sent: Claude does not accept top_k when thinking "
+                  "is on")
+        else:
+            sent["top_k"] = options.top_k
+    return sent
+
+
+_AUTO, _REQUIRED, _NONE = "auto", "required", "none"
+_KEYWORD_CHOICES = {"auto": _AUTO, "required": _REQUIRED, "any": _REQUIRED, "none": _NONE}
+
+
+def _choice_keyword(choice: Any) -> str | None:
+    """"auto" / "required" / "none" for a keyword choice in any accepted form, else None."""
+    if choice is True:
+        return _REQUIRED
+    if isinstance(choice, str):
+        return _KEYWORD_CHOICES.get(choice)
+    if isinstance(choice, dict):
+        kind = choice.get("type")
+        return _KEYWORD_CHOICES.get(kind) if isinstance(kind, str) else None
+    raise ConfigurationError(f"tool_choice {choice!r} is not a known form")
+
+
+def _choice_name(choice: Any) -> str:
+    """The tool name of a named choice: a bare name, OpenAI or Anthropic style dict."""
+    name: Any = choice
+    if isinstance(choice, dict):
+        if choice.get("type") == "function" and isinstance(choice.get("function"), dict):
+            name = choice["function"].get("name")
+        elif choice.get("type") == "tool":
+            name = choice.get("name")
+        else:
+            raise ConfigurationError(f"tool_choice {choice!r} is not a known form")
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f"tool_choice {choice!r} names no tool")
+    return name
+
+
+def _tool_choice(choice: Any, tool_names: Sequence[str], thinking_on: bool) -> Any:
+    """The wire `tool_choice`, or None to send none."""
+    if choice is None or choice is False:
+        return None
+    keyword = _choice_keyword(choice)
+    if keyword is None:
+        name = _choice_name(choice)
+        if name not in tool_names:
+            bound = ", ".join(tool_names) or "none"
+            raise ConfigurationError(f"tool_choice names {name!r}, which is not a bound tool "
+                                     f"(bound tools: {bound})")
+    if not tool_names:
+        if keyword != _REQUIRED:
+            return None  # auto/none without tools mean nothing; the service refuses them alone
+        raise ConfigurationError("tool_choice requires a tool call but no tools are bound")
+    if thinking_on and keyword in (None, _REQUIRED):
+        _warn(f"tool_choice {choice!r} changed to 'auto': Claude cannot force tool use while "
+              "thinking is on")
+        return _AUTO
+    if keyword is None:
+        return {"type": "function", "function": {"name": name}}
+    return keyword
+
+
+def _check_n(n: int | None) -> None:
+    if n is not None and n != 1:
+        raise ConfigurationError(f"n={n} is not supported: Claude returns one choice per request")
+
+
+def _stop(stop: Sequence[str] | str | None) -> list[str] | None:
+    if not stop:
+        return None
+    return [stop] if isinstance(stop, str) else list(stop)
+
+
+def _without_strict(tools: Any) -> Any:
+    """`tools` from extra_body with `strict` removed from every function definition."""
+    if not isinstance(tools, list):
+        return tools
+    cleaned = []
+    for tool in tools:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict) and "strict" in function:
+            function = {k: v for k, v in function.items() if k != "strict"}
+            tool = {**tool, "function": function}
+        if isinstance(tool, dict) and "strict" in tool:
+            tool = {k: v for k, v in tool.items() if k != "strict"}
+        cleaned.append(tool)
+    return cleaned
+
+
+def _merge_extra_body(payload: dict[str, Any], extra_body: Mapping[str, Any]) -> None:
+    for key, value in extra_body.items():
+        if key == "parallel_tool_calls":
+            _warn("parallel_tool_calls not sent: the service rejects it ('Extra inputs are not "
+                  "permitted'); Claude may still return several tool calls")
+            continue
+        payload[key] = _without_strict(value) if key == "tools" else value
+
+
+def build_payload(
+    messages: Sequence[Message],
+    options: RequestOptions,
+    *,
+    model: str | None,
+    profile: ModelProfile,
+    stream: bool = False,
+) -> dict[str, Any]:
+    """The JSON body of one chat request, following every rule of DESIGN §3.
+
+    `model=None` leaves out the `model` key (for `/invocations` routes). Raises
+    `ConfigurationError` for anything the service would refuse and the caller must fix; emits a
+    `DatabricksClaudeWarning` for each setting it drops or downgrades.
+    """
+    _check_n(options.n)
+    wire_messages = _wire_messages(messages)
+    _check_tool_pairing(wire_messages)
+    if not profile.vision and profile.known:
+        _check_vision(messages, profile)
+    max_tokens = _max_tokens(options, profile)
+    thinking = _thinking(options, profile, max_tokens)
+    thinking_on = thinking is not None and thinking.get("type") in ("enabled", "adaptive")
+
+    payload: dict[str, Any] = {"messages": wire_messages}
+    if model is not None:
+        payload["model"] = model
+    payload["max_tokens"] = max_tokens
+    if thinking is not None:
+        payload["thinking"] = thinking
+    output_config = _effort(options, profile, thinking)
+    if output_config is not None:
+        payload["output_config"] = output_config
+    payload.update(_sampling(options, profile, thinking_on))
+    stop = _stop(options.stop)
+    if stop:
+        payload["stop"] = stop
+    tools = options.tools or ()
+    if tools:
+        payload["tools"] = _tools_to_wire(tools)
+    choice = _tool_choice(options.tool_choice, [t.name for t in tools], thinking_on)
+    if choice is not None:
+        payload["tool_choice"] = choice
+    if stream:
+        payload["stream"] = True
+    if options.extra_body:
+        _merge_extra_body(payload, options.extra_body)
+    return payload

@@ -1,0 +1,410 @@
+"""SSE lines -> data payloads -> typed deltas and, at any moment, the completion so far.
+
+Pure and O(n): no I/O, one `json.loads` per chunk, fragments kept in lists and joined only when
+a snapshot is taken. The transport feeds it; sync and async share it.
+
+Stream shapes handled (SPEC §4): `delta.content` as a string (text) or a list (reasoning, text
+items, unknown blocks); reasoning text fragments followed by the signature in its own delta;
+signature-only reasoning (newer models); `summary_encrypted_text` (redacted reasoning); tool
+calls keyed by the wire `index` (Anthropic's content-block index: may start at 1 and skip);
+`usage` on every chunk, counted once (the last non-null value of each count wins); `[DONE]`;
+usage-only chunks with `choices: []`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from typing import Any
+
+from databricks_claude.errors import MalformedResponseError
+from databricks_claude.messages import (
+    Completion,
+    Delta,
+    FinishDelta,
+    Part,
+    ReasoningDelta,
+    ReasoningPart,
+    RedactedReasoningDelta,
+    RedactedReasoningPart,
+    SignatureDelta,
+    TextDelta,
+    TextPart,
+    ToolCallArgsDelta,
+    ToolCallPart,
+    ToolCallStartDelta,
+    UnknownPart,
+)
+from databricks_claude.response import parse_usage
+
+__all__ = ["StreamAccumulator", "aiter_sse_data", "iter_sse_data"]
+
+DONE = "[DONE]"
+
+
+# ----------------------------------------------------------------------------------------------
+# SSE framing
+
+
+class _SSEDecoder:
+    """Line-by-line SSE decoding of `data:` fields; other fields and comments are ignored.
+
+    Multi-line data is joined with "\\n" as the SSE spec says. One leniency: a `data:` line that
+    starts a new JSON object right after a line that ended one is taken as a new event even
+    without the blank line between them, so streams whose blank lines were lost still decode.
+    """
+
+    __slots__ = ("_lines",)
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+
+    def feed(self, line: str) -> str | None:
+        """Take one line; return a complete data payload when this line ends one."""
+        if line.endswith(("\n", "\r")):
+            line = line.rstrip("\r\n")
+        if not line:
+            return self.flush()
+        if not line.startswith("data:"):
+            return None  # comments (":"), event:, id:, retry:
+        value = line[6:] if line.startswith("data: ") else line[5:]
+        pending = self._lines
+        if pending and pending[-1].endswith("}") and (value.startswith("{") or value == DONE):
+            self._lines = [value]
+            return pending[0] if len(pending) == 1 else "\n".join(pending)
+        pending.append(value)
+        return None
+
+    def flush(self) -> str | None:
+        """The pending payload at an event boundary or end of input, if any."""
+        pending = self._lines
+        if not pending:
+            return None
+        self._lines = []
+        return pending[0] if len(pending) == 1 else "\n".join(pending)
+
+
+def iter_sse_data(lines: Iterable[str]) -> Iterator[str]:
+    """The `data:` payloads of an SSE stream given as lines (with or without line endings)."""
+    decoder = _SSEDecoder()
+    for line in lines:
+        payload = decoder.feed(line)
+        if payload is not None:
+            yield payload
+    payload = decoder.flush()
+    if payload is not None:
+        yield payload
+
+
+async def aiter_sse_data(lines: AsyncIterable[str]) -> AsyncIterator[str]:
+    """The async twin of `iter_sse_data`."""
+    decoder = _SSEDecoder()
+    async for line in lines:
+        payload = decoder.feed(line)
+        if payload is not None:
+            yield payload
+    payload = decoder.flush()
+    if payload is not None:
+        yield payload
+
+
+# ----------------------------------------------------------------------------------------------
+# Accumulation
+
+
+class _ReasoningSlot:
+    """One reasoning part being received: text fragments and its signature."""
+
+    __slots__ = ("chunks", "number", "signature")
+
+    def __init__(self, number: int):
+        self.number = number
+        self.chunks: list[str] = []
+        self.signature: str | None = None
+
+    def build(self) -> ReasoningPart:
+        return ReasoningPart("".join(self.chunks), self.signature)
+
+
+class _TextSlot:
+    """One text part being received."""
+
+    __slots__ = ("chunks",)
+
+    def __init__(self) -> None:
+        self.chunks: list[str] = []
+
+    def build(self) -> TextPart:
+        return TextPart("".join(self.chunks))
+
+
+class _ToolSlot:
+    """One tool call being received: id, name and argument fragments."""
+
+    __slots__ = ("chunks", "id", "index", "name", "position")
+
+    def __init__(self, position: int, index: int, call_id: str, name: str):
+        self.position = position
+        self.index = index
+        self.id = call_id
+        self.name = name
+        self.chunks: list[str] = []
+
+    def build(self) -> ToolCallPart:
+        # A call whose arguments never came has none: "{}" is what the service sends for those.
+        return ToolCallPart(self.id, self.name, "".join(self.chunks) or "{}")
+
+
+class _FixedSlot:
+    """A part that arrives whole (redacted reasoning, unknown blocks)."""
+
+    __slots__ = ("part",)
+
+    def __init__(self, part: Part):
+        self.part = part
+
+    def build(self) -> Part:
+        return self.part
+
+
+_Slot = _ReasoningSlot | _TextSlot | _ToolSlot | _FixedSlot
+
+
+class StreamAccumulator:
+    """Turns stream chunks into deltas and keeps everything needed for `snapshot()`.
+
+    Parts are kept in the order they started. `complete` is True once a `finish_reason` or
+    `[DONE]` was seen; `has_output` once any text, reasoning or tool call arrived. `FinishDelta`
+    is emitted exactly once, with the chunk that carries the finish reason.
+    """
+
+    def __init__(self) -> None:
+        self.complete = False
+        self.has_output = False
+        self.finish_reason: str | None = None
+        self.model: str | None = None
+        self.id: str | None = None
+        self._slots: list[_Slot] = []
+        self._text: _TextSlot | None = None  # the text part that text deltas extend
+        self._reasoning: _ReasoningSlot | None = None  # the reasoning part fragments extend
+        self._reasoning_count = 0
+        self._tools: list[_ToolSlot] = []
+        self._tools_by_index: dict[int, _ToolSlot] = {}
+        self._usage: dict[str, Any] | None = None
+        self._finish_emitted = False
+        self._chunks_seen = 0
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def feed_data(self, data: str) -> list[Delta]:
+        """One SSE data payload: a JSON chunk, or `[DONE]` which marks the stream complete."""
+        self._chunks_seen += 1
+        if data == DONE or (len(data) < 16 and data.strip() == DONE):
+            return self._done()
+        try:
+            chunk = json.loads(data)
+        except ValueError as exc:
+            raise MalformedResponseError(
+                f"stream chunk #{self._chunks_seen} is not valid JSON ({exc}): {data[:200]!r}"
+            ) from exc
+        return self.feed_chunk(chunk)
+
+    def feed_chunk(self, chunk: Mapping[str, Any]) -> list[Delta]:
+        """One parsed chunk; returns the deltas it carried (possibly none)."""
+        if type(chunk) is not dict and not isinstance(chunk, Mapping):
+            kind = type(chunk).__name__
+            raise MalformedResponseError(
+                f"stream chunk #{self._chunks_seen} is a {kind}, expected an object")
+        try:
+            return self._feed(chunk)
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            raise MalformedResponseError(
+                f"stream chunk #{self._chunks_seen} is not a chat completion chunk: {exc}"
+            ) from exc
+
+    def end(self) -> list[Delta]:
+        """Call at end of input: the `FinishDelta` if the stream finished but it was not emitted.
+
+        Never raises; check `complete` to know whether the stream finished properly.
+        """
+        if self.complete and not self._finish_emitted:
+            return [self._finish()]
+        return []
+
+    # -- output --------------------------------------------------------------------------------
+
+    def snapshot(self) -> Completion:
+        """The completion so far: parts in the order they started, usage, finish reason."""
+        return Completion(
+            parts=[slot.build() for slot in self._slots],
+            finish_reason=self.finish_reason,
+            usage=parse_usage(self._usage),
+            model=self.model,
+            id=self.id,
+        )
+
+    # -- chunk handling ------------------------------------------------------------------------
+
+    def _feed(self, chunk: Mapping[str, Any]) -> list[Delta]:
+        usage = chunk.get("usage")
+        if usage:
+            self._merge_usage(usage)
+        if self.id is None:
+            self._take_ids(chunk)
+        choices = chunk.get("choices")
+        if not choices:
+            if choices is None and ("error" in chunk or "error_code" in chunk):
+                raise MalformedResponseError(f"the stream carried an error: {dict(chunk)!r:.300}")
+            return []
+        choice = choices[0]
+        deltas: list[Delta] = []
+        delta = choice.get("delta")
+        if delta:
+            content = delta.get("content")
+            if content:
+                if type(content) is str:
+                    self._on_text(content, deltas)
+                else:
+                    self._on_content_list(content, deltas)
+            tool_calls = delta.get("tool_calls")
+            if tool_calls:
+                for fragment in tool_calls:
+                    self._on_tool_fragment(fragment, deltas)
+        finish_reason = choice.get("finish_reason")
+        if finish_reason and not self._finish_emitted:
+            self.finish_reason = finish_reason
+            self.complete = True
+            deltas.append(self._finish())
+        return deltas
+
+    def _take_ids(self, chunk: Mapping[str, Any]) -> None:
+        chunk_id, model = chunk.get("id"), chunk.get("model")
+        self.id = chunk_id if isinstance(chunk_id, str) else None
+        self.model = model if isinstance(model, str) else self.model
+
+    def _merge_usage(self, usage: Mapping[str, Any]) -> None:
+        # Counts are null until the last chunk: keep the last non-null value of each.
+        if self._usage is None:
+            self._usage = {}
+        merged = self._usage
+        for key, value in usage.items():
+            if value is not None:
+                merged[key] = value
+
+    def _done(self) -> list[Delta]:
+        self.complete = True
+        if self._finish_emitted:
+            return []
+        return [self._finish()]
+
+    def _finish(self) -> FinishDelta:
+        self._finish_emitted = True
+        return FinishDelta(self.snapshot())
+
+    # -- content -------------------------------------------------------------------------------
+
+    def _on_text(self, text: str, deltas: list[Delta]) -> None:
+        slot = self._text
+        if slot is None:
+            slot = self._text = _TextSlot()
+            self._slots.append(slot)
+            self._reasoning = None
+            self.has_output = True
+        slot.chunks.append(text)
+        deltas.append(TextDelta(text))
+
+    def _on_content_list(self, items: list[Any], deltas: list[Delta]) -> None:
+        for item in items:
+            kind = item.get("type")
+            if kind == "reasoning":
+                for entry in item.get("summary") or ():
+                    self._on_summary_entry(entry, deltas)
+            elif kind == "text":
+                text = item.get("text")
+                if text:
+                    self._on_text(text, deltas)
+            else:
+                self._add_fixed(UnknownPart(item))
+
+    def _on_summary_entry(self, entry: Mapping[str, Any], deltas: list[Delta]) -> None:
+        kind = entry.get("type")
+        if kind == "summary_text":
+            self._on_reasoning(entry.get("text") or "", entry.get("signature"), deltas)
+        elif kind == "summary_encrypted_text":
+            number = self._next_reasoning_number()
+            data = entry.get("data") or ""
+            self._add_fixed(RedactedReasoningPart(data))
+            deltas.append(RedactedReasoningDelta(data, number))
+        else:
+            self._add_fixed(UnknownPart({"type": "reasoning", "summary": [entry]}))
+
+    def _on_reasoning(self, text: str, signature: str | None, deltas: list[Delta]) -> None:
+        slot = self._reasoning
+        if slot is None or (text and slot.signature):
+            if not text and not signature:
+                return  # an empty fragment starts nothing
+            slot = self._start_reasoning()
+        if text:
+            slot.chunks.append(text)
+            deltas.append(ReasoningDelta(text, slot.number))
+        if signature:
+            slot.signature = signature
+            deltas.append(SignatureDelta(signature, slot.number))
+        elif signature is not None and slot.signature is None:
+            slot.signature = ""
+
+    def _start_reasoning(self) -> _ReasoningSlot:
+        slot = self._reasoning = _ReasoningSlot(self._next_reasoning_number())
+        self._slots.append(slot)
+        self._text = None
+        self.has_output = True
+        return slot
+
+    def _next_reasoning_number(self) -> int:
+        number = self._reasoning_count
+        self._reasoning_count += 1
+        return number
+
+    def _add_fixed(self, part: Part) -> None:
+        self._slots.append(_FixedSlot(part))
+        self._text = None
+        self._reasoning = None
+        self.has_output = True
+
+    # -- tool calls ----------------------------------------------------------------------------
+
+    def _on_tool_fragment(self, fragment: Mapping[str, Any], deltas: list[Delta]) -> None:
+        index = fragment.get("index")
+        call_id = fragment.get("id")
+        function = fragment.get("function") or {}
+        if index is None:
+            slot = self._tools[-1] if self._tools else None
+        else:
+            slot = self._tools_by_index.get(index)
+        if slot is None or (call_id and slot.id and call_id != slot.id):
+            slot = self._start_tool(index, call_id, function.get("name"), deltas)
+        else:
+            if call_id and not slot.id:
+                slot.id = call_id
+            if function.get("name") and not slot.name:
+                slot.name = function["name"]
+        arguments = function.get("arguments")
+        if arguments:
+            if type(arguments) is not str:
+                arguments = json.dumps(arguments, ensure_ascii=False)
+            slot.chunks.append(arguments)
+            deltas.append(ToolCallArgsDelta(slot.position, slot.index, arguments))
+
+    def _start_tool(self, index: int | None, call_id: str | None, name: str | None,
+                    deltas: list[Delta]) -> _ToolSlot:
+        position = len(self._tools)
+        wire_index = index if index is not None else position
+        slot = _ToolSlot(position, wire_index, call_id or "", name or "")
+        self._tools.append(slot)
+        self._tools_by_index[wire_index] = slot
+        self._slots.append(slot)
+        self._text = None
+        self._reasoning = None
+        self.has_output = True
+        deltas.append(ToolCallStartDelta(position, wire_index, slot.id, slot.name))
+        return slot

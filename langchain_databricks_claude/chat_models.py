@@ -1,0 +1,427 @@
+"""`ChatDatabricksClaude`: Claude on Databricks Model Serving as a LangChain chat model.
+
+A thin layer over the core `DatabricksClaudeClient`: it converts messages (see `convert`),
+gathers the per-call options, and maps results and errors back to LangChain. Reasoning is kept
+and replayed exactly, which is what makes thinking + tools + multi-turn work.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models.base import LangSmithParams
+from langchain_core.language_models.model_profile import ModelProfile as LCModelProfile
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils import from_env, secret_from_env
+from langchain_core.utils.utils import _build_model_kwargs
+from pydantic import ConfigDict, Field, SecretStr, model_validator
+
+from databricks_claude.errors import DatabricksClaudeError
+from databricks_claude.messages import Message, RequestOptions, ThinkingSetting, ToolSpec
+from databricks_claude.profiles import get_profile
+from langchain_databricks_claude.convert import (
+    StreamChunkBuilder,
+    V1StreamChunkBuilder,
+    completion_to_message,
+    to_neutral_messages,
+)
+from langchain_databricks_claude.errors import to_langchain_error
+from langchain_databricks_claude.tools import BoundTool, check_tool_choice, to_tool_spec
+
+if TYPE_CHECKING:
+    from databricks_claude.client import DatabricksClaudeClient
+
+__all__ = ["ChatDatabricksClaude"]
+
+# Per-call settings read from kwargs, falling back to the field of the same name.
+_OPTION_FIELDS = ("max_tokens", "temperature", "top_p", "top_k", "thinking", "effort")
+# Per-call kwargs that are not payload keys.
+_CALL_KWARGS = frozenset({*_OPTION_FIELDS, "tools", "tool_choice", "extra_body", "model_kwargs",
+                          "model", "stream", "stream_usage", "cache_system_prompt"})
+_EFFORTS = ["low", "medium", "high", "xhigh", "max"]
+
+# Clients live outside the pydantic object so that copies, pickles and serialization of a model
+# never share or carry one: each model object gets its own, built on first use.
+_CLIENTS: dict[int, dict[str, DatabricksClaudeClient]] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+@dataclass(slots=True)
+class _Call:
+    """Everything one request needs: the client, the messages, the options, how to report."""
+
+    client: DatabricksClaudeClient
+    messages: list[Message]
+    options: RequestOptions
+    model_name: str
+    include_usage: bool
+
+
+class ChatDatabricksClaude(BaseChatModel):
+    """Claude models served by Databricks Model Serving (Foundation Model APIs and AI Gateway).
+
+    Setup: `pip install "databricks-claude[langchain]"`; set `DATABRICKS_HOST` and
+    `DATABRICKS_TOKEN` (or `DATABRICKS_CLIENT_ID` / `DATABRICKS_CLIENT_SECRET` for OAuth M2M, or
+    install the `sdk` extra to use `~/.databrickscfg` profiles, notebooks, Azure or the CLI).
+
+    ```python
+    from langchain_databricks_claude import ChatDatabricksClaude
+
+    llm = ChatDatabricksClaude(endpoint="databricks-claude-sonnet-4-5", thinking=True)
+    msg = llm.invoke("Why is the sky blue?")
+    msg.content                                  # the answer text
+    msg.additional_kwargs["reasoning_content"]   # the reasoning text
+    msg.content_blocks                           # reasoning (signature in extras), text, tools
+    ```
+
+    Key init args (each can also be given per call: `invoke(..., thinking=4096)`, `bind(...)`):
+
+    - `endpoint` (alias `model`): the serving endpoint name.
+    - `host`, `token` (alias `api_key`), `client_id`, `client_secret`, `base_url`,
+      `config_profile`: where and how to connect; default to the environment.
+    - `max_tokens` (default: the model profile's, 8192 at most), `temperature`, `top_p`,
+      `top_k`, `stop`.
+    - `thinking`: True (budget = half of `max_tokens`), an int budget, or a dict sent after
+      validation; `effort` ("low" ... "max") for adaptive-thinking models.
+    - `timeout` (seconds, default 300), `max_retries` (default 2), `resume_streams`.
+    - `streaming`, `stream_usage`, `extra_body` / `model_kwargs` (merged at the payload root),
+      `cache_system_prompt` (cache breakpoint on the system prompt), `default_headers`.
+
+    Reasoning: `content` is the answer text; `additional_kwargs["reasoning_content"]` holds all
+    reasoning text and `additional_kwargs["reasoning_blocks"]` the reasoning blocks exactly as the
+    service sent them (replayed as is when the message is sent back). `with_structured_output`
+    goes through a tool call for every method (see `structured`).
+    """
+
+    endpoint: str = Field(alias="model")
+    """The serving endpoint, e.g. `databricks-claude-sonnet-4-5` (also accepted as `model`)."""
+    host: str | None = Field(default_factory=from_env("DATABRICKS_HOST", default=None))
+    """Workspace URL; default `DATABRICKS_HOST`, else the databricks-sdk configuration."""
+    token: SecretStr | None = Field(
+        default_factory=secret_from_env("DATABRICKS_TOKEN", default=None), alias="api_key")
+    """Personal access token (also `api_key`); default `DATABRICKS_TOKEN`."""
+    client_id: str | None = Field(default_factory=from_env("DATABRICKS_CLIENT_ID", default=None))
+    """OAuth M2M service principal id; default `DATABRICKS_CLIENT_ID`."""
+    client_secret: SecretStr | None = Field(
+        default_factory=secret_from_env("DATABRICKS_CLIENT_SECRET", default=None))
+    """OAuth M2M secret; default `DATABRICKS_CLIENT_SECRET`."""
+    base_url: str | None = None
+    """Base URL of the chat route; default `{host}/serving-endpoints`."""
+    config_profile: str | None = None
+    """A `~/.databrickscfg` profile (needs the `sdk` extra)."""
+    default_headers: dict[str, str] | None = None
+    """Extra HTTP headers sent with every request."""
+
+    max_tokens: int | None = Field(default=None, alias="max_tokens_to_sample")
+    """Output token limit; default from the model profile."""
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    """Stop sequences."""
+    thinking: bool | int | dict[str, Any] | None = None
+    """Extended thinking: True (default budget), an int budget, or a `thinking` dict."""
+    effort: Literal["low", "medium", "high", "xhigh", "max"] | None = None
+    """Reasoning effort for adaptive-thinking models."""
+
+    timeout: float | None = 300.0
+    """Read timeout in seconds (None: no limit)."""
+    max_retries: int = 2
+    """Retries after the first attempt (429, 5xx, connection errors)."""
+    resume_streams: bool = False
+    """Resume a broken plain-text stream by prefill instead of raising."""
+    streaming: bool = False
+    """Use the streaming API for `invoke` too."""
+    stream_usage: bool = True
+    """Report usage on the last streamed chunk."""
+    extra_body: dict[str, Any] | None = None
+    """Keys merged at the root of every request payload."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Keys merged at the root of every request payload (unknown init args land here)."""
+    cache_system_prompt: bool = False
+    """Put an ephemeral `cache_control` on the last system text part (prompt caching)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    # -- construction -----------------------------------------------------------------------------
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_model_kwargs(cls, values: Any) -> Any:
+        """Move unknown init args into `model_kwargs` (with a warning), as partner models do."""
+        if not isinstance(values, dict):
+            return values
+        names = set(cls.model_fields)
+        names |= {f.alias for f in cls.model_fields.values() if f.alias}
+        return _build_model_kwargs(values, names)
+
+    @property
+    def _llm_type(self) -> str:
+        return "databricks-claude"
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Serializable: secrets are written as references to their environment variables."""
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """`["langchain_databricks_claude", "chat_models"]`."""
+        return ["langchain_databricks_claude", "chat_models"]
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """Fields holding secrets and the environment variables they are read from."""
+        return {"token": "DATABRICKS_TOKEN", "client_secret": "DATABRICKS_CLIENT_SECRET"}
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "max_tokens": self.max_tokens,
+                "temperature": self.temperature, "top_p": self.top_p, "top_k": self.top_k,
+                "thinking": self.thinking, "effort": self.effort,
+                "extra_body": self.extra_body, "model_kwargs": self.model_kwargs}
+
+    def _resolve_model_profile(self) -> LCModelProfile | None:
+        """LangChain's profile dict from the core's model profile for this endpoint."""
+        core = get_profile(self.endpoint)
+        profile = LCModelProfile(
+            max_input_tokens=core.context_window, max_output_tokens=core.max_output_tokens,
+            text_inputs=True, image_inputs=core.vision, image_url_inputs=core.vision,
+            image_tool_message=core.vision, pdf_inputs=False, audio_inputs=False,
+            video_inputs=False, text_outputs=True, reasoning_output=True, tool_calling=True,
+            tool_choice=True, tool_call_streaming=True, structured_output=True,
+            temperature=core.temperature_allowed,
+        )
+        if core.thinking_style == "adaptive":
+            profile["reasoning_effort_levels"] = list(_EFFORTS)
+        return profile
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        """LangSmith tracing params: provider `databricks`, the endpoint (or per-call `model`)."""
+        params = LangSmithParams(ls_provider="databricks", ls_model_type="chat",
+                                 ls_model_name=str(kwargs.get("model") or self.endpoint))
+        temperature = kwargs.get("temperature", self.temperature)
+        if isinstance(temperature, (int, float)):
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if isinstance(max_tokens, int):
+            params["ls_max_tokens"] = max_tokens
+        stop = stop or kwargs.get("stop") or self.stop
+        if stop:
+            params["ls_stop"] = stop
+        return params
+
+    # -- the core client --------------------------------------------------------------------------
+
+    def client(self, endpoint: str | None = None) -> DatabricksClaudeClient:
+        """The core client for `endpoint` (default: this model's), built once and reused.
+
+        Clients for per-call `model=` overrides share the main client's resolved credentials.
+        """
+        name = endpoint or self.endpoint
+        clients = _CLIENTS.get(id(self))
+        client = clients.get(name) if clients else None
+        if client is not None:
+            return client
+        primary = self.client() if name != self.endpoint else None
+        with _CLIENTS_LOCK:
+            clients = _CLIENTS.get(id(self))
+            if clients is None:
+                clients = _CLIENTS[id(self)] = {}
+                weakref.finalize(self, _CLIENTS.pop, id(self), None)
+            client = clients.get(name)
+            if client is None:
+                client = clients[name] = self._new_client(name, primary)
+        return client
+
+    def _new_client(self, endpoint: str,
+                    primary: DatabricksClaudeClient | None) -> DatabricksClaudeClient:
+        from databricks_claude.client import DatabricksClaudeClient
+
+        settings: dict[str, Any] = {
+            "timeout": self.timeout, "max_retries": self.max_retries,
+            "resume_streams": self.resume_streams, "default_headers": self.default_headers}
+        if primary is not None:
+            return DatabricksClaudeClient(endpoint, config=primary.config, **settings)
+        explicit = self.model_fields_set  # env defaults are left for the core to resolve
+        return DatabricksClaudeClient(
+            endpoint, host=self.host if "host" in explicit else None,
+            token=self.token if "token" in explicit else None,
+            client_id=self.client_id if "client_id" in explicit else None,
+            client_secret=self.client_secret if "client_secret" in explicit else None,
+            base_url=self.base_url, config_profile=self.config_profile, **settings)
+
+    def close(self) -> None:
+        """Close this model's HTTP connections (clients are rebuilt if the model is used again)."""
+        with _CLIENTS_LOCK:
+            clients = _CLIENTS.pop(id(self), None) or {}
+        for client in clients.values():
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close this model's HTTP connections, including the async ones of the running loop."""
+        with _CLIENTS_LOCK:
+            clients = _CLIENTS.pop(id(self), None) or {}
+        for client in clients.values():
+            await client.aclose()
+
+    # -- requests ---------------------------------------------------------------------------------
+
+    def thinking_enabled(self, thinking: ThinkingSetting = None) -> bool:
+        """Whether a request with this `thinking` setting (default: the model's) reasons."""
+        setting = self.thinking if thinking is None else thinking
+        if isinstance(setting, dict):
+            return setting.get("type") in ("enabled", "adaptive")
+        return setting is not None and setting is not False
+
+    def _prepare(self, messages: Sequence[BaseMessage], stop: list[str] | None,
+                 kwargs: dict[str, Any]) -> _Call:
+        """Neutral messages, request options and client for one call."""
+        endpoint = kwargs.get("model") or self.endpoint
+        cache_system = kwargs.get("cache_system_prompt", self.cache_system_prompt)
+        options = RequestOptions(
+            **{name: kwargs.get(name, getattr(self, name)) for name in _OPTION_FIELDS},
+            stop=stop if stop is not None else self.stop,
+            tools=_tool_specs(kwargs.get("tools")),
+            tool_choice=kwargs.get("tool_choice"),
+            extra_body=self._extra_body(kwargs),
+        )
+        return _Call(
+            client=self.client(endpoint),
+            messages=to_neutral_messages(messages, cache_system_prompt=bool(cache_system)),
+            options=options,
+            model_name=endpoint,
+            include_usage=bool(kwargs.get("stream_usage", self.stream_usage)),
+        )
+
+    def _extra_body(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Payload-root keys: `model_kwargs`, `extra_body`, then unknown per-call kwargs."""
+        extra: dict[str, Any] = {**self.model_kwargs, **(self.extra_body or {}),
+                                 **(kwargs.get("model_kwargs") or {}),
+                                 **(kwargs.get("extra_body") or {})}
+        extra.update((k, v) for k, v in kwargs.items() if k not in _CALL_KWARGS)
+        return extra or None
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        call = self._prepare(messages, stop, kwargs)
+        try:
+            completion = call.client.complete(call.messages, call.options)
+        except DatabricksClaudeError as error:
+            raise to_langchain_error(error) from error.__cause__
+        return self._result(completion_to_message(
+            completion, model_name=call.model_name, include_usage=call.include_usage))
+
+    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                         run_manager: AsyncCallbackManagerForLLMRun | None = None,
+                         **kwargs: Any) -> ChatResult:
+        call = self._prepare(messages, stop, kwargs)
+        try:
+            completion = await call.client.acomplete(call.messages, call.options)
+        except DatabricksClaudeError as error:
+            raise to_langchain_error(error) from error.__cause__
+        return self._result(completion_to_message(
+            completion, model_name=call.model_name, include_usage=call.include_usage))
+
+    @staticmethod
+    def _result(message: AIMessage) -> ChatResult:
+        name = message.response_metadata.get("model_name")
+        return ChatResult(generations=[ChatGeneration(message=message)],
+                          llm_output={"model_name": name})
+
+    def _chunk_builder(self, call: _Call) -> StreamChunkBuilder:
+        builder = V1StreamChunkBuilder if self.output_version == "v1" else StreamChunkBuilder
+        return builder(call.model_name, include_usage=call.include_usage)
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        call = self._prepare(messages, stop, kwargs)
+        convert = self._chunk_builder(call).convert
+        try:
+            for delta in call.client.stream(call.messages, call.options):
+                chunk = convert(delta)
+                if chunk is not None:
+                    if run_manager is not None:
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+        except DatabricksClaudeError as error:
+            raise to_langchain_error(error) from error.__cause__
+
+    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                       run_manager: AsyncCallbackManagerForLLMRun | None = None,
+                       **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+        call = self._prepare(messages, stop, kwargs)
+        convert = self._chunk_builder(call).convert
+        try:
+            async for delta in call.client.astream(call.messages, call.options):
+                chunk = convert(delta)
+                if chunk is not None:
+                    if run_manager is not None:
+                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+        except DatabricksClaudeError as error:
+            raise to_langchain_error(error) from error.__cause__
+
+    # -- tools and structured output --------------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[Mapping[str, Any] | type | Callable[..., Any] | Any],
+        *,
+        tool_choice: str | bool | dict[str, Any] | None = None,
+        parallel_tool_calls: bool | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (pydantic models, functions, `@tool`s, OpenAI/Anthropic/JSON-schema dicts).
+
+        Schemas are converted and sanitized once, here. `tool_choice`: "auto", "any" /
+        "required" / True (some tool), "none", or a tool name; with thinking on, a forced choice
+        is sent as "auto" (Claude refuses forced tool use while thinking), with a warning.
+        `parallel_tool_calls` and `strict` are accepted for compatibility and never sent: the
+        service rejects both.
+        """
+        bound = [BoundTool(to_tool_spec(tool)) for tool in tools]
+        check_tool_choice(tool_choice, [t.spec.name for t in bound])
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return super().bind(tools=bound, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        include_raw: bool = False,
+        method: Literal["function_calling", "json_schema", "json_mode"] = "function_calling",
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Answers parsed into `schema` (pydantic model, TypedDict or JSON schema).
+
+        Every method goes through a tool call (`response_format` is unreliable for Claude on
+        Databricks); with thinking on, the tool is requested by instruction instead of forced,
+        and an answer without the call raises `OutputParserException`. `strict` is accepted and
+        ignored (the service rejects it).
+        """
+        from langchain_databricks_claude.structured import structured_output
+
+        if kwargs:
+            raise ValueError(f"unexpected arguments: {sorted(kwargs)}")
+        return structured_output(self, schema, method=method, include_raw=include_raw)
+
+
+def _tool_specs(tools: Any) -> list[ToolSpec] | None:
+    """The specs of the `tools` kwarg: bound tools carry theirs; anything else is converted."""
+    if not tools:
+        return None
+    return [tool.spec if isinstance(tool, BoundTool) else to_tool_spec(tool) for tool in tools]

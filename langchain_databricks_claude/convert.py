@@ -1,0 +1,780 @@
+"""LangChain messages <-> the core's neutral messages, completions and stream deltas.
+
+Pure functions (and one small per-stream builder), no I/O. The conventions they implement:
+
+* An answer is an `AIMessage` whose `content` is the answer text (a string). Reasoning rides in
+  `additional_kwargs`: `reasoning_content` (all reasoning text joined) and `reasoning_blocks`
+  (the reasoning blocks as the service sent them, wire dicts, in order). The tool calls' argument
+  JSON, exactly as received, is kept in `additional_kwargs["tool_call_arguments"]` (id -> text)
+  so that replaying the message is byte-exact.
+* `response_metadata["model_provider"] == "databricks_claude"` selects this package's content
+  block translator (`translate_content`), which shows reasoning as standard `reasoning` blocks
+  with the signature in `extras`.
+* Replaying any earlier assistant message (from `invoke`, an aggregated stream, `v1` output, or
+  an Anthropic-style content list) reproduces the assistant turn the service produced: reasoning
+  parts, then the text, then the tool calls.
+* Streams: one `AIMessageChunk` per delta, with minimal work. Usage, finish reason, model name,
+  id and the final `reasoning_blocks` are carried by the last chunk only, so that summing the
+  chunks gives the same message as `invoke` and usage is counted once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, cast
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages import content as types
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.tool import InvalidToolCall, ToolCall
+from langchain_core.outputs import ChatGenerationChunk
+
+from databricks_claude.messages import (
+    EPHEMERAL,
+    CacheControl,
+    Completion,
+    Delta,
+    FinishDelta,
+    ImagePart,
+    Message,
+    Part,
+    ReasoningDelta,
+    ReasoningLike,
+    ReasoningPart,
+    RedactedReasoningDelta,
+    RedactedReasoningPart,
+    SignatureDelta,
+    TextDelta,
+    TextPart,
+    ToolCallArgsDelta,
+    ToolCallPart,
+    ToolCallStartDelta,
+    ToolResultPart,
+    UnknownPart,
+    Usage,
+)
+
+__all__ = [
+    "PROVIDER",
+    "REASONING_BLOCKS",
+    "REASONING_CONTENT",
+    "TOOL_CALL_ARGUMENTS",
+    "StreamChunkBuilder",
+    "V1StreamChunkBuilder",
+    "completion_to_message",
+    "reasoning_to_wire",
+    "register_translator",
+    "to_neutral_messages",
+    "translate_content",
+    "translate_content_chunk",
+    "usage_to_metadata",
+]
+
+PROVIDER = "databricks_claude"
+"""`response_metadata["model_provider"]` of every message this package produces."""
+REASONING_CONTENT = "reasoning_content"
+REASONING_BLOCKS = "reasoning_blocks"
+TOOL_CALL_ARGUMENTS = "tool_call_arguments"
+
+_CACHE_CONTROL = "cache_control"
+_REDACTED = "redacted_content"
+_UNSUPPORTED_INPUTS = {"audio", "video", "file", "input_audio", "document"}
+
+# ==============================================================================================
+# LangChain -> neutral
+# ==============================================================================================
+
+
+def to_neutral_messages(
+    messages: Sequence[BaseMessage], *, cache_system_prompt: bool = False
+) -> list[Message]:
+    """Convert a LangChain conversation to neutral messages, ready for the request builder.
+
+    `cache_system_prompt` adds an ephemeral `cache_control` to the last system text part.
+    Raises `ValueError` for message or content types the service cannot take.
+    """
+    out: list[Message] = []
+    for message in messages:
+        out.extend(_to_neutral(message))
+    if cache_system_prompt:
+        _mark_last_system_text(out)
+    return out
+
+
+def _to_neutral(message: BaseMessage) -> list[Message]:
+    """One LangChain message as neutral messages (a human turn with tool results gives several)."""
+    if isinstance(message, AIMessage):
+        return [ai_to_neutral(message)]
+    if isinstance(message, HumanMessage):
+        return _human_to_neutral(message.content)
+    if isinstance(message, SystemMessage):
+        return [Message("system", content_to_parts(message.content))]
+    if isinstance(message, ToolMessage):
+        return [Message("tool", [_tool_result(message)])]
+    if isinstance(message, ChatMessage):
+        return _chat_message_to_neutral(message)
+    raise ValueError(
+        f"{type(message).__name__} is not supported: use SystemMessage, HumanMessage, "
+        "AIMessage or ToolMessage"
+    )
+
+
+def _chat_message_to_neutral(message: ChatMessage) -> list[Message]:
+    """A generic `ChatMessage`, by its role."""
+    role = message.role.lower()
+    if role in ("system", "developer"):
+        return [Message("system", content_to_parts(message.content))]
+    if role in ("user", "human"):
+        return _human_to_neutral(message.content)
+    if role in ("assistant", "ai"):
+        return [ai_to_neutral(AIMessage(content=message.content))]
+    raise ValueError(f"unsupported chat message role {message.role!r}")
+
+
+def _human_to_neutral(content: str | list[str | dict[str, Any]]) -> list[Message]:
+    """A human turn. Anthropic-style `tool_result` blocks become tool messages, placed first."""
+    if isinstance(content, str):
+        return [Message("user", [TextPart(content)])]
+    results = [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"]
+    if not results:
+        return [Message("user", content_to_parts(content))]
+    rest = [b for b in content if not (isinstance(b, dict) and b.get("type") == "tool_result")]
+    out = [Message("tool", [_anthropic_tool_result(b)]) for b in results]
+    if rest:
+        out.append(Message("user", content_to_parts(rest)))
+    return out
+
+
+def content_to_parts(content: str | list[str | dict[str, Any]]) -> list[Part]:
+    """User, system or tool content (a string or a list of blocks) as text and image parts."""
+    if isinstance(content, str):
+        return [TextPart(content)]
+    parts: list[Part] = []
+    for block in content:
+        part = _block_to_part(block)
+        if part is not None:
+            parts.append(part)
+    return parts
+
+
+def _block_to_part(block: str | dict[str, Any]) -> Part | None:
+    """One input content block as a part; None for blocks that carry nothing to send."""
+    if isinstance(block, str):
+        return TextPart(block)
+    kind = block.get("type")
+    if kind in ("text", "text-plain"):
+        return TextPart(str(block.get("text", "")), _cache_control(block))
+    if kind in ("image", "image_url"):
+        return ImagePart(image_url(block), _cache_control(block))
+    if kind == "non_standard" and isinstance(block.get("value"), dict):
+        return _block_to_part(block["value"])
+    if kind in _UNSUPPORTED_INPUTS:
+        raise ValueError(
+            f"content blocks of type {kind!r} are not supported by Claude on Databricks "
+            "chat completions: send text and images"
+        )
+    if kind in ("reasoning", "thinking", "redacted_thinking", "tool_use", "tool_call"):
+        return None  # only meaningful in assistant turns
+    return UnknownPart(dict(block))
+
+
+def _cache_control(block: Mapping[str, Any]) -> CacheControl | None:
+    """A block's `cache_control`, top level or (v1 blocks) inside `extras`."""
+    value = block.get(_CACHE_CONTROL)
+    if value is None:
+        extras = block.get("extras")
+        if isinstance(extras, dict):
+            value = extras.get(_CACHE_CONTROL)
+    return value if isinstance(value, dict) else None
+
+
+def image_url(block: Mapping[str, Any]) -> str:
+    """The URL (`https:` or a base64 `data:` URL) of any standard image block.
+
+    Accepts v1 (`base64` + `mime_type`, or `url`), v0 (`source_type`), OpenAI (`image_url`)
+    and Anthropic (`source`) forms.
+    """
+    if block.get("type") == "image_url":
+        value = block.get("image_url")
+        url = value.get("url") if isinstance(value, dict) else value
+        if isinstance(url, str) and url:
+            return url
+        raise ValueError("image_url block without a url")
+    source = block.get("source")
+    if isinstance(source, dict):  # Anthropic
+        if source.get("type") == "base64":
+            return _data_url(source.get("media_type"), source.get("data"))
+        if source.get("type") == "url" and isinstance(source.get("url"), str):
+            return str(source["url"])
+    if block.get("base64") is not None:  # v1
+        return _data_url(block.get("mime_type"), block["base64"])
+    if block.get("source_type") == "base64":  # v0
+        return _data_url(block.get("mime_type"), block.get("data"))
+    if isinstance(block.get("url"), str):
+        return str(block["url"])
+    raise ValueError(
+        "image blocks must carry base64 data or a URL (file ids are not supported): "
+        f"got keys {sorted(block)}"
+    )
+
+
+_MAGIC = {"iVBORw0KGgo": "image/png", "/9j/": "image/jpeg", "R0lGOD": "image/gif",
+          "UklGR": "image/webp"}
+
+
+def _data_url(mime_type: Any, data: Any) -> str:
+    """A `data:` URL; the MIME type is sniffed from the data when the block has none."""
+    if not isinstance(data, str) or not data:
+        raise ValueError("base64 image block without data")
+    if data.startswith("data:"):
+        return data
+    if not mime_type:
+        mime_type = next((m for k, m in _MAGIC.items() if data.startswith(k)), None)
+        if mime_type is None:
+            raise ValueError("base64 image block without mime_type (and not png/jpeg/gif/webp)")
+    return f"data:{mime_type};base64,{data}"
+
+
+def _tool_result(message: ToolMessage) -> ToolResultPart:
+    """A `ToolMessage` as the result of its tool call."""
+    content = _tool_content(message.content)
+    cache = message.additional_kwargs.get(_CACHE_CONTROL)
+    return ToolResultPart(
+        message.tool_call_id,
+        content,
+        cache if isinstance(cache, dict) else None,
+        is_error=message.status == "error",
+    )
+
+
+def _anthropic_tool_result(block: dict[str, Any]) -> ToolResultPart:
+    """An Anthropic `tool_result` block from a human turn."""
+    return ToolResultPart(
+        str(block.get("tool_use_id", "")),
+        _tool_content(block.get("content", "")),
+        _cache_control(block),
+        is_error=bool(block.get("is_error")),
+    )
+
+
+def _tool_content(content: Any) -> str | list[TextPart | ImagePart]:
+    """Tool output as a string, or text and image parts; anything else as JSON text."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return json.dumps(content, ensure_ascii=False, default=str)
+    parts: list[TextPart | ImagePart] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(TextPart(block))
+        elif isinstance(block, dict) and block.get("type") in ("text", "text-plain"):
+            parts.append(TextPart(str(block.get("text", "")), _cache_control(block)))
+        elif isinstance(block, dict) and block.get("type") in ("image", "image_url"):
+            parts.append(ImagePart(image_url(block), _cache_control(block)))
+        else:
+            parts.append(TextPart(json.dumps(block, ensure_ascii=False, default=str)))
+    if all(isinstance(p, TextPart) and p.cache_control is None for p in parts):
+        return "".join(cast("TextPart", p).text for p in parts)
+    return parts
+
+
+def _mark_last_system_text(messages: list[Message]) -> None:
+    """Put an ephemeral cache breakpoint on the last system text part (if it has none)."""
+    for message in reversed(messages):
+        if message.role != "system":
+            continue
+        for part in reversed(message.parts):
+            if isinstance(part, TextPart):
+                if part.cache_control is None:
+                    part.cache_control = dict(EPHEMERAL)
+                return
+
+
+# ---- assistant replay ------------------------------------------------------------------------
+
+
+def ai_to_neutral(message: AIMessage) -> Message:
+    """An earlier answer as the assistant turn the service produced.
+
+    Order: reasoning parts (from `reasoning_blocks`, else from `reasoning` / `thinking` /
+    `redacted_thinking` content blocks), then the text, then the tool calls with their original
+    argument JSON when it is known and still matches the parsed arguments.
+    """
+    parts: list[Part] = list(_replay_reasoning(message))
+    text, cache = _assistant_text(message.content)
+    calls = _replay_tool_calls(message)
+    if text or not (parts or calls):
+        parts.append(TextPart(text, cache))
+    parts.extend(calls)
+    return Message("assistant", parts)
+
+
+def _replay_reasoning(message: AIMessage) -> list[ReasoningLike]:
+    """The reasoning parts to send back for an assistant message."""
+    blocks = message.additional_kwargs.get(REASONING_BLOCKS)
+    if isinstance(blocks, list) and blocks:
+        return [p for b in blocks if isinstance(b, dict) for p in parse_wire_reasoning(b)]
+    if not isinstance(message.content, list):
+        return []
+    ours = message.response_metadata.get("model_provider") == PROVIDER
+    return [p for b in message.content if isinstance(b, dict) for p in _content_reasoning(b, ours)]
+
+
+def parse_wire_reasoning(block: Mapping[str, Any]) -> list[ReasoningLike]:
+    """A wire reasoning block (`{"type":"reasoning","summary":[...]}`) as neutral parts."""
+    parts: list[ReasoningLike] = []
+    for entry in block.get("summary") or ():
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("type") == "summary_encrypted_text":
+            parts.append(RedactedReasoningPart(str(entry.get("data", ""))))
+        else:
+            parts.append(ReasoningPart(str(entry.get("text", "")), entry.get("signature")))
+    return parts
+
+
+def _content_reasoning(block: Mapping[str, Any], ours: bool) -> list[ReasoningLike]:
+    """Reasoning parts from one content block of an assistant message.
+
+    Unsigned v1 reasoning from another provider is dropped: the service would refuse it.
+    """
+    kind = block.get("type")
+    if kind == "reasoning":
+        if "summary" in block:
+            return parse_wire_reasoning(block)
+        extras = block.get("extras") or {}
+        if extras.get(_REDACTED) is not None:
+            return [RedactedReasoningPart(str(extras[_REDACTED]))]
+        signature = extras.get("signature")
+        if signature is None and not ours:
+            return []
+        return [ReasoningPart(str(block.get("reasoning", "")), signature)]
+    if kind == "thinking":
+        return [ReasoningPart(str(block.get("thinking", "")), block.get("signature"))]
+    if kind == "redacted_thinking":
+        return [RedactedReasoningPart(str(block.get("data", "")))]
+    if kind == "non_standard" and isinstance(block.get("value"), dict):
+        return _content_reasoning(block["value"], ours)
+    return []
+
+
+def _assistant_text(content: str | list[str | dict[str, Any]]) -> tuple[str, CacheControl | None]:
+    """The answer text of an assistant message and the cache_control of its text block."""
+    if isinstance(content, str):
+        return content, None
+    texts: list[str] = []
+    cache: CacheControl | None = None
+    for block in content:
+        if isinstance(block, str):
+            texts.append(block)
+        elif isinstance(block, dict) and block.get("type") == "text":
+            texts.append(str(block.get("text", "")))
+            cache = _cache_control(block) or cache
+    return "".join(texts), cache
+
+
+def _replay_tool_calls(message: AIMessage) -> list[ToolCallPart]:
+    """The tool calls of an assistant message, with their original argument text if known."""
+    raw = message.additional_kwargs.get(TOOL_CALL_ARGUMENTS)
+    raw_by_id: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+    calls: Iterable[Mapping[str, Any]] = message.tool_calls or _content_tool_calls(message.content)
+    parts = []
+    for call in calls:
+        call_id = call.get("id")
+        if not call_id:
+            raise ValueError(
+                f"tool call {call.get('name')!r} has no id: the service matches tool results "
+                "to calls by id"
+            )
+        args = call.get("args") or {}
+        original = raw_by_id.get(call_id)
+        if not (isinstance(original, str) and _same_arguments(original, args)):
+            original = json.dumps(args, ensure_ascii=False, separators=(",", ":"))
+        parts.append(ToolCallPart(call_id, str(call.get("name", "")), original))
+    return parts
+
+
+def _content_tool_calls(content: str | list[str | dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tool calls found only in content: v1 `tool_call` or Anthropic `tool_use` blocks."""
+    if isinstance(content, str):
+        return []
+    calls = []
+    for block in content:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "tool_call":
+            calls.append({"id": block.get("id"), "name": block.get("name"),
+                          "args": block.get("args") or {}})
+        elif block.get("type") == "tool_use":
+            calls.append({"id": block.get("id"), "name": block.get("name"),
+                          "args": block.get("input") or {}})
+    return calls
+
+
+def _same_arguments(text: str, args: Any) -> bool:
+    """Whether argument JSON text still parses to `args` (not edited since it was received)."""
+    if not text.strip():
+        return args == {}
+    try:
+        return bool(json.loads(text) == args)
+    except ValueError:
+        return False
+
+
+# ==============================================================================================
+# neutral -> LangChain
+# ==============================================================================================
+
+
+def reasoning_to_wire(part: ReasoningLike) -> dict[str, Any]:
+    """A reasoning part as the wire block the service sent (and accepts back)."""
+    if isinstance(part, RedactedReasoningPart):
+        return {"type": "reasoning",
+                "summary": [{"type": "summary_encrypted_text", "data": part.data}]}
+    entry: dict[str, Any] = {"type": "summary_text", "text": part.text}
+    if part.signature is not None:
+        entry["signature"] = part.signature
+    return {"type": "reasoning", "summary": [entry]}
+
+
+def usage_to_metadata(usage: Usage) -> UsageMetadata:
+    """Core usage as LangChain `UsageMetadata` (details only when the service reported them)."""
+    total = usage.total_tokens or usage.input_tokens + usage.output_tokens
+    meta = UsageMetadata(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                         total_tokens=total)
+    details: dict[str, int] = {}
+    if usage.cache_read_tokens is not None:
+        details["cache_read"] = usage.cache_read_tokens
+    if usage.cache_write_tokens is not None:
+        details["cache_creation"] = usage.cache_write_tokens
+    if details:
+        meta["input_token_details"] = cast("Any", details)
+    if usage.reasoning_tokens is not None:
+        meta["output_token_details"] = {"reasoning": usage.reasoning_tokens}
+    return meta
+
+
+def response_metadata(completion: Completion, model_name: str) -> dict[str, Any]:
+    """`response_metadata` of an answer: finish reason, endpoint, provider, id, backing model."""
+    meta: dict[str, Any] = {
+        "finish_reason": completion.finish_reason,
+        "model_name": model_name,
+        "model_provider": PROVIDER,
+    }
+    if completion.id:
+        meta["id"] = completion.id
+    if completion.model:
+        meta["model"] = completion.model
+    return meta
+
+
+def _final_kwargs(completion: Completion) -> dict[str, Any]:
+    """`reasoning_blocks` and `tool_call_arguments` of an answer (absent when empty)."""
+    kwargs: dict[str, Any] = {}
+    reasoning = completion.reasoning_parts
+    if reasoning:
+        kwargs[REASONING_BLOCKS] = [reasoning_to_wire(p) for p in reasoning]
+    calls = completion.tool_calls
+    if calls:
+        kwargs[TOOL_CALL_ARGUMENTS] = {c.id: c.arguments for c in calls}
+    return kwargs
+
+
+def _parse_tool_calls(calls: list[ToolCallPart]) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    """Tool calls with parsed arguments; those whose JSON does not parse are kept as invalid."""
+    valid: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for call in calls:
+        try:
+            args = call.parsed_arguments()
+        except ValueError as error:
+            invalid.append(InvalidToolCall(type="invalid_tool_call", id=call.id, name=call.name,
+                                           args=call.arguments, error=str(error)))
+            continue
+        valid.append(ToolCall(type="tool_call", id=call.id, name=call.name, args=args))
+    return valid, invalid
+
+
+def completion_to_message(
+    completion: Completion, *, model_name: str, include_usage: bool = True
+) -> AIMessage:
+    """A non-streaming answer as an `AIMessage` (see the module docstring for the layout)."""
+    kwargs = _final_kwargs(completion)
+    reasoning_text = completion.reasoning_text
+    if reasoning_text:
+        kwargs = {REASONING_CONTENT: reasoning_text, **kwargs}
+    tool_calls, invalid = _parse_tool_calls(completion.tool_calls)
+    usage = usage_to_metadata(completion.usage) if include_usage and completion.usage else None
+    return AIMessage(
+        content=completion.text,
+        additional_kwargs=kwargs,
+        response_metadata=response_metadata(completion, model_name),
+        tool_calls=tool_calls,
+        invalid_tool_calls=invalid,
+        usage_metadata=usage,
+        id=completion.id,
+    )
+
+
+# ---- streams ---------------------------------------------------------------------------------
+
+
+class StreamChunkBuilder:
+    """Turns one stream's deltas into `ChatGenerationChunk`s (v0 layout: string content).
+
+    One chunk per delta, built with as little work as possible (this is the hot path):
+    text -> `content`; reasoning text -> `additional_kwargs["reasoning_content"]`; tool calls ->
+    `tool_call_chunks` whose `index` is the call's dense position; signatures and redacted
+    reasoning -> nothing until the last chunk, which carries `reasoning_blocks`,
+    `tool_call_arguments`, usage (once), finish reason, model name, id and
+    `chunk_position="last"`.
+    """
+
+    def __init__(self, model_name: str, *, include_usage: bool = True) -> None:
+        self.model_name = model_name
+        self.include_usage = include_usage
+        self._dispatch: dict[type, Callable[[Any], ChatGenerationChunk | None]] = {
+            TextDelta: self._text,
+            ReasoningDelta: self._reasoning,
+            ToolCallStartDelta: self._tool_start,
+            ToolCallArgsDelta: self._tool_args,
+            SignatureDelta: self._signature,
+            RedactedReasoningDelta: self._redacted,
+            FinishDelta: self._finish,
+        }
+
+    def convert(self, delta: Delta) -> ChatGenerationChunk | None:
+        """The chunk for one delta, or None when the delta shows nothing yet."""
+        return self._dispatch[type(delta)](delta)
+
+    def _text(self, delta: TextDelta) -> ChatGenerationChunk | None:
+        if not delta.text:
+            return None
+        return ChatGenerationChunk(message=AIMessageChunk(content=delta.text))
+
+    def _reasoning(self, delta: ReasoningDelta) -> ChatGenerationChunk | None:
+        if not delta.text:
+            return None
+        return ChatGenerationChunk(
+            message=AIMessageChunk(content="", additional_kwargs={REASONING_CONTENT: delta.text})
+        )
+
+    def _tool_start(self, delta: ToolCallStartDelta) -> ChatGenerationChunk | None:
+        chunk = {"type": "tool_call_chunk", "id": delta.id, "name": delta.name, "args": "",
+                 "index": delta.position}
+        return ChatGenerationChunk(
+            message=AIMessageChunk(content="", tool_call_chunks=[cast("Any", chunk)])
+        )
+
+    def _tool_args(self, delta: ToolCallArgsDelta) -> ChatGenerationChunk | None:
+        if not delta.fragment:
+            return None
+        chunk = {"type": "tool_call_chunk", "id": None, "name": None, "args": delta.fragment,
+                 "index": delta.position}
+        return ChatGenerationChunk(
+            message=AIMessageChunk(content="", tool_call_chunks=[cast("Any", chunk)])
+        )
+
+    def _signature(self, delta: SignatureDelta) -> ChatGenerationChunk | None:
+        return None
+
+    def _redacted(self, delta: RedactedReasoningDelta) -> ChatGenerationChunk | None:
+        return None
+
+    def _finish(self, delta: FinishDelta) -> ChatGenerationChunk:
+        return ChatGenerationChunk(message=self.final_chunk(delta.completion, ""))
+
+    def final_chunk(self, completion: Completion, content: str | list[Any]) -> AIMessageChunk:
+        """The last chunk: what only the finished answer knows, usage counted here once."""
+        usage = completion.usage if self.include_usage else None
+        return AIMessageChunk(
+            content=content,
+            additional_kwargs=_final_kwargs(completion),
+            response_metadata=self._final_metadata(completion),
+            usage_metadata=usage_to_metadata(usage) if usage else None,
+            id=completion.id,
+            chunk_position="last",
+        )
+
+    def _final_metadata(self, completion: Completion) -> dict[str, Any]:
+        return response_metadata(completion, self.model_name)
+
+
+class V1StreamChunkBuilder(StreamChunkBuilder):
+    """Chunks whose content is already v1 standard blocks (for `output_version="v1"`).
+
+    Every block has an explicit `index` (its position in the answer) so that summing chunks
+    merges the fragments of each block and keeps the blocks in order: reasoning blocks (signature
+    in `extras`), the text block, tool calls.
+    """
+
+    def __init__(self, model_name: str, *, include_usage: bool = True) -> None:
+        super().__init__(model_name, include_usage=include_usage)
+        self._indices: dict[tuple[str, int], int] = {}
+
+    def _index(self, kind: str, number: int) -> int:
+        """The block index of reasoning part / text / tool call `number`, assigned on first use."""
+        key = (kind, number)
+        index = self._indices.get(key)
+        if index is None:
+            index = self._indices[key] = len(self._indices)
+        return index
+
+    def _chunk(self, block: dict[str, Any], **kwargs: Any) -> ChatGenerationChunk:
+        return ChatGenerationChunk(message=AIMessageChunk(
+            content=[block],
+            response_metadata={"model_provider": PROVIDER, "output_version": "v1"},
+            **kwargs,
+        ))
+
+    def _text(self, delta: TextDelta) -> ChatGenerationChunk | None:
+        if not delta.text:
+            return None
+        return self._chunk({"type": "text", "text": delta.text, "index": self._index("text", 0)})
+
+    def _reasoning(self, delta: ReasoningDelta) -> ChatGenerationChunk | None:
+        index = self._index("reasoning", delta.part)
+        if not delta.text:
+            return None
+        return self._chunk({"type": "reasoning", "reasoning": delta.text, "index": index},
+                           additional_kwargs={REASONING_CONTENT: delta.text})
+
+    def _signature(self, delta: SignatureDelta) -> ChatGenerationChunk | None:
+        index = self._index("reasoning", delta.part)
+        block = {"type": "reasoning", "reasoning": "", "index": index,
+                 "extras": {"signature": delta.signature}}
+        return self._chunk(block)
+
+    def _redacted(self, delta: RedactedReasoningDelta) -> ChatGenerationChunk | None:
+        block = {"type": "reasoning", "index": self._index("reasoning", delta.part),
+                 "extras": {_REDACTED: delta.data}}
+        return self._chunk(block)
+
+    def _tool_start(self, delta: ToolCallStartDelta) -> ChatGenerationChunk | None:
+        index = self._index("tool", delta.position)
+        block = {"type": "tool_call_chunk", "id": delta.id, "name": delta.name, "args": "",
+                 "index": index}
+        call = {**block, "index": delta.position}
+        return self._chunk(block, tool_call_chunks=[call])
+
+    def _tool_args(self, delta: ToolCallArgsDelta) -> ChatGenerationChunk | None:
+        if not delta.fragment:
+            return None
+        block = {"type": "tool_call_chunk", "id": None, "name": None, "args": delta.fragment,
+                 "index": self._index("tool", delta.position)}
+        call = {**block, "index": delta.position}
+        return self._chunk(block, tool_call_chunks=[call])
+
+    def _finish(self, delta: FinishDelta) -> ChatGenerationChunk:
+        return ChatGenerationChunk(message=self.final_chunk(delta.completion, []))
+
+    def _final_metadata(self, completion: Completion) -> dict[str, Any]:
+        return {**response_metadata(completion, self.model_name), "output_version": "v1"}
+
+
+# ==============================================================================================
+# Content block translator (provider "databricks_claude")
+# ==============================================================================================
+
+
+def _standard_reasoning(part: ReasoningLike, *, with_text: bool = True) -> types.ContentBlock:
+    """A neutral reasoning part as a standard `reasoning` block (signature in `extras`)."""
+    if isinstance(part, RedactedReasoningPart):
+        return cast("types.ContentBlock",
+                    {"type": "reasoning", "extras": {_REDACTED: part.data}})
+    block: dict[str, Any] = {"type": "reasoning", "reasoning": part.text if with_text else ""}
+    if part.signature is not None:
+        block["extras"] = {"signature": part.signature}
+    return cast("types.ContentBlock", block)
+
+
+def _reasoning_blocks(message: AIMessage) -> list[types.ContentBlock]:
+    """Standard reasoning blocks of a message (from `reasoning_blocks`, else the joined text).
+
+    A chunk with `reasoning_blocks` but no `reasoning_content` is a stream's last chunk on its
+    own: its reasoning text was already shown by earlier chunks, so only the extras are given.
+    """
+    kwargs = message.additional_kwargs
+    text = kwargs.get(REASONING_CONTENT)
+    wire = kwargs.get(REASONING_BLOCKS)
+    if isinstance(wire, list) and wire:
+        with_text = isinstance(text, str) or not isinstance(message, AIMessageChunk)
+        return [_standard_reasoning(p, with_text=with_text)
+                for b in wire if isinstance(b, dict) for p in parse_wire_reasoning(b)]
+    if isinstance(text, str) and text:
+        return [cast("types.ContentBlock", {"type": "reasoning", "reasoning": text})]
+    return []
+
+
+def _content_blocks(content: str | list[str | dict[str, Any]], skip_reasoning: bool
+                    ) -> list[types.ContentBlock]:
+    """Standard blocks for message content (a string for this package's own answers)."""
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    blocks: list[types.ContentBlock] = []
+    for block in content:
+        if isinstance(block, str):
+            blocks.append({"type": "text", "text": block})
+            continue
+        reasoning = _content_reasoning(block, True)
+        if reasoning:
+            if not skip_reasoning:
+                blocks.extend(_standard_reasoning(p) for p in reasoning)
+        elif block.get("type") == "text":
+            blocks.append({"type": "text", "text": str(block.get("text", ""))})
+        elif block.get("type") in types.KNOWN_BLOCK_TYPES:
+            blocks.append(cast("types.ContentBlock", block))
+        elif block.get("type") != "tool_use":
+            blocks.append({"type": "non_standard", "value": block})
+    return blocks
+
+
+def _tool_blocks(message: AIMessage, present: set[Any]) -> list[types.ContentBlock]:
+    """`tool_call` blocks for the message's tool calls not already in its content."""
+    return [
+        {"type": "tool_call", "id": c.get("id"), "name": c["name"], "args": c["args"]}
+        for c in message.tool_calls
+        if c.get("id") not in present
+    ]
+
+
+def translate_content(message: AIMessage) -> list[types.ContentBlock]:
+    """Standard content blocks of an answer: reasoning, text, tool calls."""
+    reasoning = _reasoning_blocks(message)
+    blocks = reasoning + _content_blocks(message.content, skip_reasoning=bool(reasoning))
+    present = {b.get("id") for b in blocks if b.get("type") == "tool_call"}
+    return blocks + _tool_blocks(message, present)
+
+
+def translate_content_chunk(message: AIMessageChunk) -> list[types.ContentBlock]:
+    """Standard content blocks of a chunk (or of a sum of chunks)."""
+    if message.chunk_position == "last" or not message.tool_call_chunks:
+        return translate_content(message)
+    reasoning = _reasoning_blocks(message)
+    blocks = reasoning + _content_blocks(message.content, skip_reasoning=bool(reasoning))
+    for chunk in message.tool_call_chunks:
+        block: dict[str, Any] = {"type": "tool_call_chunk", "id": chunk.get("id"),
+                                 "name": chunk.get("name"), "args": chunk.get("args")}
+        if chunk.get("index") is not None:
+            block["index"] = chunk["index"]
+        blocks.append(cast("types.ContentBlock", block))
+    return blocks
+
+
+def register_translator() -> None:
+    """Register this package's translator for provider `databricks_claude` (idempotent)."""
+    from langchain_core.messages.block_translators import register_translator as register
+
+    register(PROVIDER, translate_content, translate_content_chunk)
+
+
+register_translator()

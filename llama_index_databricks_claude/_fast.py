@@ -1,0 +1,106 @@
+"""Cheap construction of the LlamaIndex objects built once per streamed delta.
+
+A 20,000-delta stream builds 20,000 `ChatResponse`s, each with a `ChatMessage` and a block or two.
+Pydantic validation costs about 6 µs per chunk there and `model_construct` more still, which alone
+would blow the streaming budget (DESIGN §7). The values built here are already of the right types,
+so these helpers fill the instance dict directly, exactly as `model_construct` does, minus its
+generic machinery. A self-check compares them once with validated objects; should a future
+pydantic store instances differently, every helper falls back to ordinary validation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+_new = object.__new__
+_set = object.__setattr__
+_ASSISTANT = MessageRole.ASSISTANT
+
+
+def _make(cls: type[Any], values: dict[str, Any], fields_set: set[str]) -> Any:
+    obj = _new(cls)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", fields_set)
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _fast_text_block(text: str) -> TextBlock:
+    return _make(TextBlock, {"block_type": "text", "text": text}, {"text"})
+
+
+def _fast_thinking_block(content: str | None, info: dict[str, Any]) -> ThinkingBlock:
+    values = {"block_type": "thinking", "content": content, "num_tokens": None,
+              "additional_information": info}
+    return _make(ThinkingBlock, values, {"content", "additional_information"})
+
+
+def _fast_tool_call_block(call_id: str, name: str, arguments: str) -> ToolCallBlock:
+    values = {"block_type": "tool_call", "tool_call_id": call_id, "tool_name": name,
+              "tool_kwargs": arguments}
+    return _make(ToolCallBlock, values,
+                 {"tool_call_id", "tool_name", "tool_kwargs"})
+
+
+def _fast_chat_response(blocks: list[Any], delta: str, additional_kwargs: dict[str, Any],
+                        message_kwargs: dict[str, Any]) -> ChatResponse:
+    message = _make(ChatMessage, {"role": _ASSISTANT, "additional_kwargs": message_kwargs,
+                                  "blocks": blocks}, {"role", "blocks", "additional_kwargs"})
+    values = {"message": message, "raw": None, "delta": delta, "logprobs": None,
+              "additional_kwargs": additional_kwargs}
+    return _make(ChatResponse, values,
+                 {"message", "delta", "additional_kwargs"})
+
+
+def _safe_text_block(text: str) -> TextBlock:
+    return TextBlock(text=text)
+
+
+def _safe_thinking_block(content: str | None, info: dict[str, Any]) -> ThinkingBlock:
+    return ThinkingBlock(content=content, additional_information=info)
+
+
+def _safe_tool_call_block(call_id: str, name: str, arguments: str) -> ToolCallBlock:
+    return ToolCallBlock(tool_call_id=call_id, tool_name=name, tool_kwargs=arguments)
+
+
+def _safe_chat_response(blocks: list[Any], delta: str, additional_kwargs: dict[str, Any],
+                        message_kwargs: dict[str, Any]) -> ChatResponse:
+    message = ChatMessage(role=_ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs)
+    return ChatResponse(message=message, delta=delta, additional_kwargs=additional_kwargs)
+
+
+def _fast_path_works() -> bool:
+    """True when the direct construction gives objects equal to validated ones."""
+    try:
+        args: tuple[Any, ...] = ("t", {"signature": "s"}, "id", "name", '{"a": 1}')
+        fast = _fast_chat_response(
+            [_fast_thinking_block(args[0], args[1]), _fast_text_block(args[0]),
+             _fast_tool_call_block(*args[2:])], "t", {"thinking_delta": "t"}, {"k": 1})
+        safe = _safe_chat_response(
+            [_safe_thinking_block(args[0], args[1]), _safe_text_block(args[0]),
+             _safe_tool_call_block(*args[2:])], "t", {"thinking_delta": "t"}, {"k": 1})
+        return bool(fast == safe and fast.model_dump() == safe.model_dump()
+                    and fast.message.content == "t")
+    except Exception:  # any surprise in pydantic internals means: use the safe path
+        return False
+
+
+if _fast_path_works():
+    text_block, thinking_block = _fast_text_block, _fast_thinking_block
+    tool_call_block, chat_response = _fast_tool_call_block, _fast_chat_response
+else:  # pragma: no cover - only with a pydantic that stores instances differently
+    text_block, thinking_block = _safe_text_block, _safe_thinking_block
+    tool_call_block, chat_response = _safe_tool_call_block, _safe_chat_response
+
+__all__ = ["chat_response", "text_block", "thinking_block", "tool_call_block"]

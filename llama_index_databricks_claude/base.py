@@ -1,0 +1,403 @@
+"""`DatabricksClaude`: Claude on Databricks Model Serving as a llama-index-core FunctionCallingLLM.
+
+A thin layer over the core `DatabricksClaudeClient`: messages are converted by `convert`, every
+request rule (thinking, sampling, tool choice, schemas) lives in the core, and the client is built
+once per object, on first use, and reused.
+
+Decisions:
+
+* Reasoning is `ThinkingBlock`s before the `TextBlock` in `message.blocks` (signature in
+  `additional_information["signature"]`; redacted reasoning as `{"redacted": True, "data": ...}`),
+  streamed as `ChatResponse.additional_kwargs["thinking_delta"]`. They are replayed exactly.
+* Tool calls are `ToolCallBlock`s whose `tool_kwargs` is the arguments JSON text as received, so
+  a replay is byte-exact; `get_tool_calls_from_response` parses it (tolerating partial JSON).
+* `allow_parallel_tool_calls` is never sent (the service refuses `parallel_tool_calls`). When it
+  is False, `chat_with_tools` / `achat_with_tools` keep only the first tool call of the answer,
+  as the other LlamaIndex integrations do; streamed answers are left whole.
+* `tool_required=True` asks for `tool_choice="required"`; an explicit `tool_choice` wins. With
+  thinking on, the core downgrades a forced choice to "auto" with a warning (Claude refuses
+  forced tool use while thinking), so a structured-output call may then get no tool call: it
+  fails with a `ValueError` that says so.
+* Keyword arguments of a call override the fields of the same name (`max_tokens`, `thinking`,
+  ...); any other keyword is sent at the root of the request body, like `extra_body`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+
+from databricks_claude.messages import RequestOptions
+from databricks_claude.profiles import ModelProfile, get_profile
+from llama_index_databricks_claude.convert import (
+    ChatStreamConverter,
+    to_chat_response,
+    to_core_messages,
+    to_tool_specs,
+)
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+    from databricks_claude.client import DatabricksClaudeClient
+
+__all__ = ["DatabricksClaude"]
+
+# Fields that are request options, and the call keywords that map onto `RequestOptions` (any
+# other call keyword goes to the body root).
+_FIELD_OPTIONS = ("max_tokens", "temperature", "top_p", "top_k", "stop", "thinking", "effort")
+_CALL_OPTIONS = frozenset((*_FIELD_OPTIONS, "tools", "tool_choice"))
+
+
+class DatabricksClaude(FunctionCallingLLM):
+    """Claude on a Databricks serving endpoint, with reasoning kept and replayed.
+
+    Example:
+        ```python
+        from llama_index_databricks_claude import DatabricksClaude
+
+        llm = DatabricksClaude(endpoint="databricks-claude-sonnet-4-5", thinking=True)
+        response = llm.chat([ChatMessage(role="user", content="17 * 23?")])
+        ```
+
+    Credentials and host come from the arguments, else `DATABRICKS_HOST` / `DATABRICKS_TOKEN`
+    (or the OAuth M2M variables, or databricks-sdk). `thinking` is True (default budget), an int
+    budget, or a dict sent as given after validation; `effort` steers adaptive-only models.
+    """
+
+    endpoint: str = Field(description="The serving endpoint name (also accepted as `model`).")
+    host: str | None = Field(default=None, description="Workspace URL; else DATABRICKS_HOST.")
+    token: SecretStr | None = Field(default=None, exclude=True, repr=False,
+                                    description="Personal access token; else DATABRICKS_TOKEN.")
+    client_id: str | None = Field(default=None, description="OAuth M2M client id.")
+    client_secret: SecretStr | None = Field(default=None, exclude=True, repr=False,
+                                            description="OAuth M2M client secret.")
+    base_url: str | None = Field(default=None,
+                                 description="Overrides `{host}/serving-endpoints`.")
+    config_profile: str | None = Field(
+        default=None, description="A ~/.databrickscfg profile (needs databricks-sdk).")
+    max_tokens: int | None = Field(
+        default=None, description="Maximum output tokens; the model profile's default if unset.")
+    temperature: float | None = Field(default=None, description="Sampling temperature.")
+    top_p: float | None = Field(default=None, description="Nucleus sampling.")
+    top_k: int | None = Field(default=None, description="Top-k sampling.")
+    stop: list[str] | None = Field(default=None, description="Stop sequences.")
+    thinking: bool | int | dict[str, Any] | None = Field(
+        default=None, description="Extended thinking: True, an int budget, or a dict.")
+    effort: str | None = Field(default=None, description="Effort, for adaptive-only models.")
+    timeout: float | None = Field(default=300.0, description="Read timeout in seconds.")
+    max_retries: int = Field(default=2, description="Retries after the first attempt.")
+    resume_streams: bool = Field(
+        default=False, description="Resume a broken plain-text stream by prefill.")
+    extra_body: dict[str, Any] | None = Field(
+        default=None, description="Keys merged at the root of every request body.")
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="More keys for the request body root (LlamaIndex name).")
+
+    _client: DatabricksClaudeClient | None = PrivateAttr(default=None)
+    _client_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        host: str | None = None,
+        token: str | SecretStr | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        thinking: bool | int | dict[str, Any] | None = None,
+        effort: str | None = None,
+        timeout: float | None = 300.0,
+        max_retries: int = 2,
+        callback_manager: CallbackManager | None = None,
+        *,
+        model: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        endpoint = endpoint or model
+        if not endpoint:
+            raise ValueError("DatabricksClaude needs an endpoint name (endpoint= or model=)")
+        super().__init__(
+            endpoint=endpoint, host=host, token=token, max_tokens=max_tokens,
+            temperature=temperature, thinking=thinking, effort=effort, timeout=timeout,
+            max_retries=max_retries, callback_manager=callback_manager or CallbackManager([]),
+            **kwargs)
+
+    @classmethod
+    def class_name(cls) -> str:
+        """The name LlamaIndex uses when serializing this LLM."""
+        return "DatabricksClaude"
+
+    @property
+    def model(self) -> str:
+        """The serving endpoint name (LlamaIndex calls it the model)."""
+        return self.endpoint
+
+    @property
+    def profile(self) -> ModelProfile:
+        """What the endpoint can do: context window, output size, thinking style."""
+        return get_profile(self.endpoint)
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Chat and function-calling model; context window and output size from the profile."""
+        profile = get_profile(self.endpoint)
+        return LLMMetadata(
+            context_window=profile.context_window,
+            num_output=self.max_tokens or profile.default_max_tokens,
+            is_chat_model=True,
+            is_function_calling_model=True,
+            model_name=self.endpoint,
+            system_role=MessageRole.SYSTEM,
+        )
+
+    # -- the core client ---------------------------------------------------------------------
+
+    @property
+    def client(self) -> DatabricksClaudeClient:
+        """The core client, built on first use (thread-safe) and reused for every call."""
+        client = self._client
+        if client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = self._build_client()
+                client = self._client
+        return client
+
+    def _build_client(self) -> DatabricksClaudeClient:
+        from databricks_claude.client import DatabricksClaudeClient
+
+        return DatabricksClaudeClient(
+            self.endpoint, host=self.host, token=self.token, client_id=self.client_id,
+            client_secret=self.client_secret, base_url=self.base_url, timeout=self.timeout,
+            max_retries=self.max_retries, resume_streams=self.resume_streams,
+            config_profile=self.config_profile)
+
+    def close(self) -> None:
+        """Close the HTTP connections of the sync client (it reopens on next use)."""
+        if self._client is not None:
+            self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections of the running loop's async client and the sync one."""
+        if self._client is not None:
+            await self._client.aclose()
+
+    def _options(self, kwargs: dict[str, Any]) -> RequestOptions:
+        """Request options: the fields, overridden by the call's keywords."""
+        values: dict[str, Any] = {key: getattr(self, key) for key in _FIELD_OPTIONS}
+        extra = {**self.additional_kwargs, **(self.extra_body or {})}
+        for key, value in kwargs.items():
+            if key in _CALL_OPTIONS:
+                values[key] = value
+            elif key == "extra_body":
+                extra.update(value or {})
+            else:
+                extra[key] = value
+        if values.get("tools"):
+            values["tools"] = to_tool_specs(values["tools"])
+        return RequestOptions(**values, extra_body=extra or None)
+
+    # -- chat --------------------------------------------------------------------------------
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """One answer for the conversation."""
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """One answer for the conversation (async)."""
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """The answer as chunks: text in `delta`, reasoning in `additional_kwargs`."""
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        """The answer as chunks (async). Returns the generator, as the callback wants."""
+        return await self._astream_chat(messages, **kwargs)
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        core_messages, options = to_core_messages(messages), self._options(kwargs)
+        return to_chat_response(self.client.complete(core_messages, options))
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        core_messages, options = to_core_messages(messages), self._options(kwargs)
+        return to_chat_response(await self.client.acomplete(core_messages, options))
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        # Converted now, so that bad input fails at the call rather than at the first chunk.
+        deltas = self.client.stream(to_core_messages(messages), self._options(kwargs))
+        return _chunks(deltas)
+
+    async def _astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        deltas = self.client.astream(to_core_messages(messages), self._options(kwargs))
+        return _achunks(deltas)
+
+    # -- complete (a prompt is one user message) ---------------------------------------------
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """The answer to one prompt, sent as a user message."""
+        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        """The answer to one prompt, sent as a user message (async)."""
+        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        """The answer to one prompt as chunks."""
+        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        """The answer to one prompt as chunks (async)."""
+        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
+
+    # -- tools -------------------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: Any = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The `chat` keywords for a tool call: a new message list (the history is never
+        mutated), the tools as specs and the tool choice. `allow_parallel_tool_calls` is never
+        sent: the service refuses it."""
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
+        elif user_msg is not None:
+            messages.append(user_msg)
+        if tool_choice is None and tool_required:
+            tool_choice = "required"
+        return {"messages": messages, "tools": to_tool_specs(tools) if tools else None,
+                "tool_choice": tool_choice, **kwargs}
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call when parallel calls are not allowed."""
+        if not allow_parallel_tool_calls:
+            _keep_first_tool_call(response)
+        return response
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """The tool calls of a response or a streamed chunk (partial arguments tolerated)."""
+        calls = [_tool_selection(block) for block in response.message.blocks
+                 if isinstance(block, ToolCallBlock)]
+        if not calls and error_on_no_tool_call:
+            raise ValueError(self._no_tool_call_message(response))
+        return calls
+
+    def _no_tool_call_message(self, response: ChatResponse) -> str:
+        text = (response.message.content or "")[:200]
+        message = f"Expected at least one tool call, but the model answered with text: {text!r}."
+        if self.thinking:
+            message += (" With thinking on, Claude cannot be forced to call a tool (tool_choice"
+                        " is sent as 'auto'); ask for the tool in the prompt, or turn thinking"
+                        " off for this call (thinking=False).")
+        return message
+
+
+def _tool_selection(block: ToolCallBlock) -> ToolSelection:
+    arguments = block.tool_kwargs
+    if isinstance(arguments, str):
+        arguments = _parse_arguments(arguments)
+    return ToolSelection(tool_id=block.tool_call_id or "", tool_name=block.tool_name,
+                         tool_kwargs=arguments)
+
+
+def _parse_arguments(text: str) -> dict[str, Any]:
+    """Arguments JSON, complete or cut off mid-stream; `{}` when nothing parses yet."""
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = parse_partial_json(text)
+        except (ValueError, TypeError):
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _keep_first_tool_call(response: ChatResponse) -> None:
+    blocks = response.message.blocks
+    calls = [i for i, block in enumerate(blocks) if isinstance(block, ToolCallBlock)]
+    if len(calls) > 1:
+        dropped = set(calls[1:])
+        response.message.blocks = [b for i, b in enumerate(blocks) if i not in dropped]
+
+
+def _chunks(deltas: Iterator[Any]) -> ChatResponseGen:
+    converter = ChatStreamConverter()
+    for delta in deltas:
+        chunk = converter.feed(delta)
+        if chunk is not None:
+            yield chunk
+
+
+async def _achunks(deltas: AsyncIterator[Any]) -> ChatResponseAsyncGen:
+    converter = ChatStreamConverter()
+    async for delta in deltas:
+        chunk = converter.feed(delta)
+        if chunk is not None:
+            yield chunk
+

@@ -1,0 +1,456 @@
+"""LlamaIndex `ChatMessage`s to and from the core's neutral messages, as pure functions.
+
+Inbound, `to_core_messages` maps a LlamaIndex history to `databricks_claude.messages.Message`s,
+keeping what the service needs to accept a replayed assistant turn: `ThinkingBlock`s become
+reasoning parts with their signatures (or redacted parts with their data), `ToolCallBlock`s become
+tool calls with their arguments text unchanged, `role="tool"` messages become tool results and
+`CachePoint`s put `cache_control` on the part before them.
+
+Outbound, `to_chat_response` turns a `Completion` into a `ChatResponse` (thinking blocks, then the
+text, then tool calls) and `ChatStreamConverter` turns stream deltas into `ChatResponse` chunks.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    CachePoint,
+    ChatMessage,
+    ChatResponse,
+    CitationBlock,
+    ContentBlock,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from databricks_claude.errors import ConfigurationError
+from databricks_claude.messages import (
+    CacheControl,
+    Completion,
+    Delta,
+    FinishDelta,
+    ImagePart,
+    Message,
+    Part,
+    ReasoningDelta,
+    ReasoningPart,
+    RedactedReasoningDelta,
+    RedactedReasoningPart,
+    Role,
+    SignatureDelta,
+    TextDelta,
+    TextPart,
+    ToolCallArgsDelta,
+    ToolCallPart,
+    ToolCallStartDelta,
+    ToolResultPart,
+    ToolSpec,
+    UnknownPart,
+    Usage,
+)
+from llama_index_databricks_claude import _fast
+
+#: The `ThinkingBlock.additional_information` flag of redacted reasoning (its data is in "data").
+REDACTED_KEY = "redacted"
+#: Content blocks of a type this version does not know, kept in the message's `additional_kwargs`.
+UNKNOWN_BLOCKS_KEY = "unknown_blocks"
+
+_ROLES: dict[str, Role] = {
+    "system": "system", "developer": "system", "user": "user", "assistant": "assistant",
+    "chatbot": "assistant", "model": "assistant", "tool": "tool", "function": "tool",
+}
+_Cacheable = TextPart | ImagePart | ReasoningPart | ToolResultPart
+
+
+# ----------------------------------------------------------------------------------------------
+# LlamaIndex -> core
+
+
+def to_core_messages(messages: Sequence[ChatMessage]) -> list[Message]:
+    """The history as neutral messages. Never mutates the input.
+
+    Raises `ConfigurationError` for blocks the service cannot take (audio, video, binary
+    documents) and for tool results or tool calls without an id.
+    """
+    converted: list[Message] = []
+    for message in messages:
+        role = _ROLES.get(_role_name(message.role))
+        if role is None:
+            raise ConfigurationError(f"unsupported message role {message.role!r}")
+        if role == "tool":
+            converted.append(_tool_message(message, converted))
+        elif role == "assistant":
+            converted.append(Message("assistant", _assistant_parts(message, converted)))
+        else:
+            converted.append(Message(role, _content_parts(message, converted)))
+    return converted
+
+
+def _role_name(role: MessageRole | str) -> str:
+    return role.value if isinstance(role, MessageRole) else str(role)
+
+
+def _content_parts(message: ChatMessage, previous: list[Message]) -> list[Part]:
+    """Parts of a system, user or tool message: text, images and cache points."""
+    parts: list[Part] = []
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            parts.append(TextPart(block.text))
+        elif isinstance(block, ImageBlock):
+            parts.append(ImagePart(image_url(block)))
+        elif isinstance(block, CachePoint):
+            _mark_cache_point(block, parts, previous)
+        elif not isinstance(block, (ThinkingBlock, ToolCallBlock, CitationBlock)):
+            # Audio, video, documents: the chat-completions route has no part for them.
+            raise ConfigurationError(
+                f"{type(block).__name__} is not supported in a {_role_name(message.role)} message")
+    return parts
+
+
+def _assistant_parts(message: ChatMessage, previous: list[Message]) -> list[Part]:
+    """Parts of an assistant turn, in block order, ready for an exact replay."""
+    parts: list[Part] = []
+    has_tool_blocks = False
+    for block in message.blocks:
+        if isinstance(block, ThinkingBlock):
+            parts.append(reasoning_part(block))
+        elif isinstance(block, TextBlock):
+            if block.text or len(message.blocks) == 1:  # "" beside other blocks carries nothing
+                parts.append(TextPart(block.text))
+        elif isinstance(block, ToolCallBlock):
+            has_tool_blocks = True
+            parts.append(_tool_call_part(block))
+        elif isinstance(block, CachePoint):
+            _mark_cache_point(block, parts, previous)
+        # Citations and other output-only blocks carry nothing the service takes back.
+    parts.extend(UnknownPart(dict(data)) for data in message.additional_kwargs.get(
+        UNKNOWN_BLOCKS_KEY, ()))
+    if not has_tool_blocks:
+        parts.extend(_legacy_tool_calls(message.additional_kwargs.get("tool_calls")))
+    return parts
+
+
+def reasoning_part(block: ThinkingBlock) -> ReasoningPart | RedactedReasoningPart:
+    """The reasoning part a `ThinkingBlock` replays as.
+
+    Redacted reasoning is ours (`{"redacted": True, "data": ...}`) or Anthropic's
+    (`{"type": "redacted_thinking", "data": ...}`); otherwise the signature, if any, is kept.
+    """
+    info = block.additional_information
+    data = info.get("data")
+    redacted = info.get(REDACTED_KEY) or info.get("type") == "redacted_thinking"
+    if redacted and isinstance(data, str):
+        return RedactedReasoningPart(data)
+    signature = info.get("signature")
+    return ReasoningPart(block.content or "", signature if isinstance(signature, str) else None)
+
+
+def _tool_call_part(block: ToolCallBlock) -> ToolCallPart:
+    if not block.tool_call_id:
+        raise ConfigurationError(f"the call of tool {block.tool_name!r} has no tool_call_id")
+    return ToolCallPart(block.tool_call_id, block.tool_name, arguments_text(block.tool_kwargs))
+
+
+def arguments_text(arguments: Any) -> str:
+    """Tool-call arguments as JSON text: a string is kept byte for byte, anything else dumped."""
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
+
+
+def _legacy_tool_calls(calls: Any) -> list[ToolCallPart]:
+    """OpenAI-style `additional_kwargs["tool_calls"]` (dicts or SDK objects), from older code."""
+    parts: list[ToolCallPart] = []
+    for call in calls or ():
+        function = _field(call, "function")
+        call_id, name = _field(call, "id"), _field(function, "name")
+        if not call_id or not name:
+            raise ConfigurationError(f"a tool call in additional_kwargs lacks id or name: {call!r}")
+        parts.append(ToolCallPart(str(call_id), str(name),
+                                  arguments_text(_field(function, "arguments"))))
+    return parts
+
+
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+def _tool_message(message: ChatMessage, previous: list[Message]) -> Message:
+    """A `role="tool"` message as one tool result."""
+    call_id = message.additional_kwargs.get("tool_call_id") or next(
+        (b.tool_call_id for b in message.blocks if isinstance(b, ToolCallBlock)), None)
+    if not call_id:
+        raise ConfigurationError(
+            "a tool message has no tool_call_id (set additional_kwargs['tool_call_id'])")
+    inner = _content_parts(message, previous)
+    result = ToolResultPart(str(call_id), "", is_error=bool(message.additional_kwargs.get(
+        "is_error", False)))
+    if all(isinstance(p, TextPart) and p.cache_control is None for p in inner):
+        result.content = "\n".join(p.text for p in inner if isinstance(p, TextPart))
+    else:
+        result.content = [p for p in inner if isinstance(p, (TextPart, ImagePart))]
+    return Message("tool", [result])
+
+
+def _mark_cache_point(block: CachePoint, parts: list[Part], previous: list[Message]) -> None:
+    """Caching breakpoint: `cache_control` on the nearest part before it that can carry one."""
+    candidates = [parts, *(m.parts for m in reversed(previous))]
+    for group in candidates:
+        for part in reversed(group):
+            if isinstance(part, ToolResultPart) and isinstance(part.content, list) and part.content:
+                part.content[-1].cache_control = cache_control(block)
+                return
+            if isinstance(part, _Cacheable):
+                part.cache_control = cache_control(block)
+                return
+    # A cache point before any content marks nothing.
+
+
+def cache_control(block: CachePoint) -> CacheControl:
+    """The wire `cache_control` of a `CachePoint`; the TTL only when not the default 5 minutes."""
+    control: CacheControl = {"type": block.cache_control.type}
+    if block.cache_control.ttl and block.cache_control.ttl != "5m":
+        control["ttl"] = block.cache_control.ttl
+    return control
+
+
+def image_url(block: ImageBlock) -> str:
+    """The image as a `data:` URL (the service refuses remote URLs: they are fetched here)."""
+    if block.url is not None and str(block.url).startswith("data:"):
+        return str(block.url)
+    data = block.resolve_image(as_base64=True).read()
+    mimetype = block.image_mimetype or _guess_image_type(data) or "image/png"
+    return f"data:{mimetype};base64,{data.decode('ascii')}"
+
+
+def _guess_image_type(b64: bytes) -> str | None:
+    import filetype  # a llama-index-core dependency; only needed for untyped images
+
+    guess = filetype.guess(base64.b64decode(b64[:64]))
+    return guess.mime if guess else None
+
+
+# ----------------------------------------------------------------------------------------------
+# Tools
+
+
+def to_tool_specs(tools: Iterable[Any]) -> list[ToolSpec]:
+    """Tool specs from LlamaIndex tools, OpenAI-style tool dicts or ready `ToolSpec`s."""
+    from databricks_claude.request import make_tool_spec
+
+    specs: list[ToolSpec] = []
+    for tool in tools:
+        if isinstance(tool, ToolSpec):
+            specs.append(tool)
+        elif isinstance(tool, Mapping):
+            function = tool.get("function", tool)
+            specs.append(make_tool_spec(function["name"], function.get("description", ""),
+                                        function.get("parameters")))
+        else:
+            metadata = tool.metadata
+            specs.append(make_tool_spec(metadata.get_name(), metadata.description,
+                                        metadata.get_parameters_dict()))
+    return specs
+
+
+# ----------------------------------------------------------------------------------------------
+# core -> LlamaIndex
+
+
+def to_blocks(parts: Sequence[Part]) -> tuple[list[ContentBlock], list[dict[str, Any]]]:
+    """Content blocks for an answer's parts, in order, adjacent text merged into one block.
+
+    Returns the blocks and the unknown parts' data (kept in `additional_kwargs`).
+    """
+    blocks: list[ContentBlock] = []
+    unknown: list[dict[str, Any]] = []
+    for part in parts:
+        if isinstance(part, TextPart):
+            if blocks and isinstance(blocks[-1], TextBlock):
+                blocks[-1] = TextBlock(text=blocks[-1].text + part.text)
+            else:
+                blocks.append(TextBlock(text=part.text))
+        elif isinstance(part, (ReasoningPart, RedactedReasoningPart)):
+            blocks.append(thinking_block(part))
+        elif isinstance(part, ToolCallPart):
+            blocks.append(ToolCallBlock(tool_call_id=part.id, tool_name=part.name,
+                                        tool_kwargs=part.arguments))
+        elif isinstance(part, UnknownPart):
+            unknown.append(part.data)
+    return blocks, unknown
+
+
+def thinking_block(part: ReasoningPart | RedactedReasoningPart) -> ThinkingBlock:
+    """A `ThinkingBlock` that replays as exactly this reasoning part."""
+    if isinstance(part, RedactedReasoningPart):
+        return ThinkingBlock(content=None,
+                             additional_information={REDACTED_KEY: True, "data": part.data})
+    info = {} if part.signature is None else {"signature": part.signature}
+    return ThinkingBlock(content=part.text, additional_information=info)
+
+
+def to_chat_message(completion: Completion) -> ChatMessage:
+    """The assistant message of an answer: thinking blocks, the text, tool calls.
+
+    Tool calls are `ToolCallBlock`s, mirrored in `additional_kwargs["tool_calls"]` (OpenAI
+    form), which some LlamaIndex code still reads; on replay the blocks win.
+    """
+    blocks, unknown = to_blocks(completion.parts)
+    if not any(isinstance(b, TextBlock) for b in blocks):
+        # `message.content` is the text; an empty block keeps it "" rather than None.
+        blocks.insert(_after_reasoning(blocks), TextBlock(text=""))
+    extra: dict[str, Any] = {UNKNOWN_BLOCKS_KEY: unknown} if unknown else {}
+    calls = completion.tool_calls
+    if calls:
+        extra["tool_calls"] = [legacy_tool_call(c.id, c.name, c.arguments) for c in calls]
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
+
+
+def legacy_tool_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    """A tool call in the OpenAI form of `additional_kwargs["tool_calls"]`."""
+    return {"id": call_id, "type": "function",
+            "function": {"name": name, "arguments": arguments}}
+
+
+def _after_reasoning(blocks: list[ContentBlock]) -> int:
+    index = 0
+    while index < len(blocks) and isinstance(blocks[index], ThinkingBlock):
+        index += 1
+    return index
+
+
+def usage_dict(usage: Usage | None) -> dict[str, int]:
+    """Usage with the OpenAI key names `TokenCountingHandler` reads, plus the cache counts."""
+    if usage is None:
+        return {}
+    counts = {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
+              "total_tokens": usage.total_tokens}
+    optional = {"cache_read_input_tokens": usage.cache_read_tokens,
+                "cache_creation_input_tokens": usage.cache_write_tokens,
+                "reasoning_tokens": usage.reasoning_tokens}
+    counts.update({key: value for key, value in optional.items() if value is not None})
+    return counts
+
+
+def raw_dict(completion: Completion) -> dict[str, Any]:
+    """`ChatResponse.raw`: id, model, finish reason and usage (the key token counting reads)."""
+    return {"id": completion.id, "model": completion.model,
+            "finish_reason": completion.finish_reason, "usage": usage_dict(completion.usage)}
+
+
+def to_chat_response(completion: Completion) -> ChatResponse:
+    """The `ChatResponse` for a whole answer, with usage in `raw` and `additional_kwargs`."""
+    return ChatResponse(message=to_chat_message(completion), raw=raw_dict(completion),
+                        delta="", additional_kwargs=usage_dict(completion.usage))
+
+
+# ----------------------------------------------------------------------------------------------
+# Streaming
+
+
+class ChatStreamConverter:
+    """Turns core stream deltas into `ChatResponse` chunks, a few objects per delta.
+
+    Each chunk carries the text delta in `delta`, a reasoning delta in
+    `additional_kwargs["thinking_delta"]`, and the message so far in `message` (thinking blocks,
+    text, tool calls with their partial arguments). The last chunk, from the `FinishDelta`, is
+    the final message exactly as `chat` returns it, with the usage.
+
+    LlamaIndex wants the whole text so far in every chunk's `message.content`, so each text delta
+    makes one new string of the text so far: a copy per chunk, quadratic in bytes over a long
+    answer but a plain memcpy (never a join over all the fragments).
+    """
+
+    __slots__ = ("_blocks", "_reasoning", "_text", "_text_at", "_tools")
+
+    def __init__(self) -> None:
+        self._blocks: list[Any] = []  # the blocks so far, in the order they started
+        self._text = ""
+        self._text_at = -1  # index of the text block in _blocks
+        self._reasoning: dict[int, list[Any]] = {}  # part -> [block index, text, info]
+        self._tools: dict[int, list[Any]] = {}  # position -> [block index, id, name, arguments]
+
+    def feed(self, delta: Delta) -> ChatResponse | None:
+        """The chunk for one delta, or None when the delta changes nothing visible."""
+        if isinstance(delta, TextDelta):  # by far the most frequent: tested first
+            return self._on_text(delta.text)
+        if isinstance(delta, ReasoningDelta):
+            return self._on_reasoning(delta)
+        if isinstance(delta, ToolCallArgsDelta):
+            return self._on_tool_args(delta)
+        if isinstance(delta, ToolCallStartDelta):
+            return self._on_tool_start(delta)
+        if isinstance(delta, SignatureDelta):
+            self._on_signature(delta)
+            return None
+        if isinstance(delta, RedactedReasoningDelta):
+            return self._on_redacted(delta)
+        if isinstance(delta, FinishDelta):
+            return to_chat_response(delta.completion)
+        return None
+
+    def _put(self, index: int, block: Any) -> int:
+        """Put `block` at `index` (-1: append it) and return its index."""
+        if index < 0:
+            self._blocks.append(block)
+            return len(self._blocks) - 1
+        self._blocks[index] = block
+        return index
+
+    def _chunk(self, delta: str, additional_kwargs: dict[str, Any]) -> ChatResponse:
+        """A chunk with a copy of the blocks so far (earlier chunks never change)."""
+        extra = {"tool_calls": self._legacy_tool_calls()} if self._tools else {}
+        return _fast.chat_response(self._blocks.copy(), delta, additional_kwargs, extra)
+
+    def _on_text(self, fragment: str) -> ChatResponse | None:
+        if not fragment:
+            return None
+        self._text += fragment
+        self._text_at = self._put(self._text_at, _fast.text_block(self._text))
+        return self._chunk(fragment, {})
+
+    def _on_reasoning(self, delta: ReasoningDelta) -> ChatResponse | None:
+        if not delta.text:
+            return None
+        state = self._reasoning.setdefault(delta.part, [-1, "", {}])
+        state[1] += delta.text
+        state[0] = self._put(state[0], _fast.thinking_block(state[1], state[2]))
+        return self._chunk("", {"thinking_delta": delta.text})
+
+    def _on_signature(self, delta: SignatureDelta) -> None:
+        state = self._reasoning.setdefault(delta.part, [-1, "", {}])
+        state[2] = {"signature": delta.signature}
+        state[0] = self._put(state[0], _fast.thinking_block(state[1], state[2]))
+
+    def _on_redacted(self, delta: RedactedReasoningDelta) -> ChatResponse:
+        state = self._reasoning.setdefault(delta.part, [-1, None, {}])
+        state[2] = {REDACTED_KEY: True, "data": delta.data}
+        state[0] = self._put(state[0], _fast.thinking_block(None, state[2]))
+        return self._chunk("", {})
+
+    def _on_tool_start(self, delta: ToolCallStartDelta) -> ChatResponse:
+        state = self._tools.setdefault(delta.position, [-1, delta.id, delta.name, ""])
+        state[1], state[2] = delta.id, delta.name
+        return self._tool_chunk(state)
+
+    def _on_tool_args(self, delta: ToolCallArgsDelta) -> ChatResponse | None:
+        if not delta.fragment:
+            return None
+        state = self._tools.setdefault(delta.position, [-1, "", "", ""])
+        state[3] += delta.fragment
+        return self._tool_chunk(state)
+
+    def _tool_chunk(self, state: list[Any]) -> ChatResponse:
+        state[0] = self._put(state[0], _fast.tool_call_block(state[1], state[2], state[3]))
+        return self._chunk("", {})
+
+    def _legacy_tool_calls(self) -> list[dict[str, Any]]:
+        return [legacy_tool_call(call_id, name, arguments)
+                for _, call_id, name, arguments in self._tools.values()]

@@ -1,0 +1,1 @@
+"""Reliability and security tests: fault matrix, stream resumption, load, hostile input, secrets."""

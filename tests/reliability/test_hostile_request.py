@@ -1,0 +1,290 @@
+"""Hostile input to the request builder: random neutral messages and options.
+
+`build_payload` (and `make_tool_spec`, which every adapter calls on user-supplied tool schemas)
+must either return a payload that is valid strict JSON and follows DESIGN §3, or raise the
+project's own `ConfigurationError` with a message that says what was wrong. Nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from databricks_claude.errors import DatabricksClaudeError
+from databricks_claude.messages import (
+    EPHEMERAL,
+    ImagePart,
+    Message,
+    ReasoningPart,
+    RedactedReasoningPart,
+    RequestOptions,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    UnknownPart,
+)
+from databricks_claude.profiles import get_profile
+from databricks_claude.request import (
+    DatabricksClaudeWarning,
+    build_payload,
+    make_tool_spec,
+)
+
+from ._support import count, describe_error, examples, report, small_json
+
+EXAMPLES = examples(10_000)
+
+# The keys the service accepts at the top level (anything else is "Extra inputs are not
+# permitted"); extra_body keys are the caller's own responsibility and are excluded.
+ALLOWED_TOP_LEVEL = {
+    "messages", "model", "max_tokens", "temperature", "top_p", "top_k", "stop", "stream",
+    "thinking", "output_config", "tools", "tool_choice", "stream_options",
+    "max_completion_tokens",
+}
+ENDPOINTS = ("databricks-claude-sonnet-4-5", "databricks-claude-opus-4-8",
+             "databricks-claude-fable-5", "my-custom-endpoint", "databricks-claude-3-7-sonnet")
+IDS = ("call_a", "call_b", "toolu_bdrk_1", "")
+TOOL_NAMES = ("get_weather", "search", "calc", "bad name!", "", "x" * 70)
+URLS = ("data:image/png;base64,iVBORw0KGgo=", "https://example.com/a.png", "", "ftp://x")
+ARGUMENTS = ("{}", '{"location": "Paris"}', "", "not json", "[1, 2]", '{"a": {"b": [1]}}')
+
+short_text = st.one_of(st.sampled_from(["", " ", "\n", "hello", "Paris?"]), st.text(max_size=6))
+cache = st.one_of(st.none(), st.just(EPHEMERAL), st.dictionaries(st.sampled_from(["type", "ttl"]),
+                                                                  small_json, max_size=1))
+text_part = st.builds(TextPart, short_text, cache)
+image_part = st.builds(ImagePart, st.sampled_from(URLS), cache)
+reasoning_part = st.builds(ReasoningPart, short_text,
+                           st.one_of(st.none(), st.sampled_from(["", "sig-1"])), cache)
+redacted_part = st.builds(RedactedReasoningPart, st.sampled_from(["opaque", ""]))
+tool_call_part = st.builds(ToolCallPart, st.sampled_from(IDS), st.sampled_from(TOOL_NAMES),
+                           st.sampled_from(ARGUMENTS))
+tool_result_part = st.builds(
+    ToolResultPart, st.sampled_from(IDS),
+    st.one_of(short_text, st.lists(st.one_of(text_part, image_part), max_size=2)),
+    cache, st.booleans())
+unknown_part = st.builds(UnknownPart, st.dictionaries(st.sampled_from(["type", "text", "source"]),
+                                                      small_json, max_size=2))
+any_part = st.one_of(text_part, image_part, reasoning_part, redacted_part, tool_call_part,
+                     tool_result_part, unknown_part)
+
+# Mostly well-typed turns, sometimes any part in any role.
+role_parts = {
+    "system": st.lists(text_part, min_size=1, max_size=2),
+    "user": st.lists(st.one_of(text_part, image_part, tool_result_part), max_size=3),
+    "assistant": st.lists(st.one_of(reasoning_part, redacted_part, text_part, tool_call_part),
+                          max_size=4),
+    "tool": st.lists(tool_result_part, min_size=1, max_size=1),
+}
+typed_message = st.sampled_from(sorted(role_parts)).flatmap(
+    lambda role: st.builds(Message, st.just(role), role_parts[role]))
+wild_message = st.builds(Message, st.sampled_from(["system", "user", "assistant", "tool"]),
+                         st.lists(any_part, max_size=3))
+random_conversation = st.lists(st.one_of(typed_message, typed_message, wild_message),
+                               min_size=0, max_size=5)
+
+
+@st.composite
+def coherent_conversation(draw: st.DrawFn) -> list[Message]:
+    """A conversation that follows the tool-loop rules, so that most cases reach the payload."""
+    messages: list[Message] = []
+    if draw(st.booleans()):
+        messages.append(Message("system", draw(role_parts["system"])))
+    messages.append(Message.user(draw(short_text)))
+    for turn in range(draw(st.integers(0, 2))):
+        reasoning = draw(st.lists(st.one_of(reasoning_part, redacted_part), max_size=2))
+        calls = [ToolCallPart(f"call_{turn}_{i}", draw(st.sampled_from(TOOL_NAMES[:3])),
+                              draw(st.sampled_from(ARGUMENTS)))
+                 for i in range(draw(st.integers(0, 2)))]
+        text = [TextPart(draw(short_text))] if draw(st.booleans()) else []
+        messages.append(Message("assistant", [*reasoning, *text, *calls]))
+        messages.extend(Message.tool(call.id, draw(short_text)) for call in calls)
+        if not calls:
+            messages.append(Message.user(draw(short_text)))
+    return messages
+
+
+GOOD_SCHEMAS = (
+    None,
+    {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]},
+    {"$defs": {"P": {"type": "object", "properties": {"n": {"$ref": "#/$defs/P"}}}},
+     "$ref": "#/$defs/P"},
+    {"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}, {"type": "null"}]}}},
+    {"type": "object", "properties": {"u": {"anyOf": [
+        {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+        {"type": "object", "properties": {"b": {"type": "string"}}}]}}},
+)
+SCHEMA_KEYS = ["type", "properties", "required", "anyOf", "oneOf", "allOf", "$ref", "items",
+               "$defs", "enum", "additionalProperties"]
+hostile_schema = st.recursive(
+    st.dictionaries(st.sampled_from(SCHEMA_KEYS), small_json, max_size=3),
+    lambda inner: st.one_of(
+        st.dictionaries(st.sampled_from(SCHEMA_KEYS), st.one_of(inner, st.lists(inner, max_size=2),
+                                                                small_json), max_size=3),
+        st.builds(lambda a, b: {"anyOf": [a, b]}, inner, inner),
+        st.builds(lambda a: {"type": "object", "properties": {"p": a}}, inner)),
+    max_leaves=4,
+)
+tool_input = st.tuples(
+    st.sampled_from(TOOL_NAMES),
+    st.one_of(st.none(), short_text),
+    st.one_of(st.sampled_from(GOOD_SCHEMAS), hostile_schema),
+    st.one_of(st.none(), st.just(EPHEMERAL)),
+)
+
+good_thinking = st.one_of(
+    st.none(), st.just(True), st.integers(1024, 4000),
+    st.sampled_from([{"type": "adaptive"}, {"type": "disabled"},
+                     {"type": "adaptive", "display": "summarized"},
+                     {"type": "enabled", "budget_tokens": 2048}]))
+good_options = st.fixed_dictionaries({
+    "max_tokens": st.one_of(st.none(), st.integers(4097, 64_000)),
+    "temperature": st.one_of(st.none(), st.floats(0, 1)),
+    "top_p": st.one_of(st.none(), st.floats(0.01, 1)),
+    "top_k": st.one_of(st.none(), st.integers(1, 100)),
+    "stop": st.one_of(st.none(), st.lists(st.sampled_from(["END", "\n\n"]), max_size=2)),
+    "thinking": good_thinking,
+    "effort": st.one_of(st.none(), st.sampled_from(["low", "high", "max"])),
+    "tool_choice": st.one_of(st.none(), st.sampled_from(["auto", "required", "none", True,
+                                                         "get_weather"])),
+    "n": st.sampled_from([None, 1]),
+    "extra_body": st.sampled_from([None, {"client_request_id": "r-1"},
+                                   {"parallel_tool_calls": False},
+                                   {"tools": [{"type": "function", "function": {
+                                       "name": "t", "parameters": {}, "strict": True}}]}]),
+})
+numbers = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True),
+                    st.integers(-3, 3))
+hostile_options = st.fixed_dictionaries({
+    "max_tokens": st.one_of(st.none(), st.integers(-5, 200_000), st.sampled_from([1, 1024, 2048])),
+    "temperature": numbers,
+    "top_p": numbers,
+    "top_k": st.one_of(st.none(), st.integers(-3, 500)),
+    "stop": st.one_of(st.none(), st.lists(short_text, max_size=3), short_text),
+    "thinking": st.one_of(
+        good_thinking, st.booleans(), st.integers(-10, 200_000),
+        st.builds(lambda n: {"type": "enabled", "budget_tokens": n}, st.integers(0, 100_000)),
+        st.dictionaries(st.sampled_from(["type", "budget_tokens", "display"]), small_json,
+                        max_size=3)),
+    "effort": st.one_of(st.none(), st.sampled_from(["low", "high", "max", "extreme", ""])),
+    "tool_choice": st.one_of(
+        st.none(), st.booleans(),
+        st.sampled_from(["auto", "required", "any", "none", "get_weather", "nope", "",
+                         {"type": "function", "function": {"name": "get_weather"}},
+                         {"type": "tool", "name": "search"}]),
+        st.dictionaries(st.sampled_from(["type", "function", "name"]), small_json, max_size=3)),
+    "n": st.one_of(st.none(), st.integers(-1, 3)),
+    "extra_body": st.one_of(
+        st.none(),
+        st.dictionaries(st.sampled_from(["parallel_tool_calls", "tools", "stream_options",
+                                         "client_request_id"]), small_json, max_size=2)),
+})
+
+
+def _check_payload(payload: dict[str, Any], options: RequestOptions, model: str | None) -> None:
+    """The DESIGN §3 properties of a payload the builder accepted."""
+    extra = set(options.extra_body or ())
+    # httpx encodes with allow_nan=False: a NaN or infinity here fails at send time with a bare
+    # ValueError instead of a ConfigurationError before the call.
+    json.dumps(payload, allow_nan=False)
+    unknown = set(payload) - ALLOWED_TOP_LEVEL - extra
+    assert not unknown, f"keys the service refuses: {unknown}"
+    assert "parallel_tool_calls" not in payload
+    assert ("model" in payload) == (model is not None) or "model" in extra
+    assert isinstance(payload["max_tokens"], int) and payload["max_tokens"] >= 1
+    think = payload.get("thinking") if "thinking" not in extra else None
+    if isinstance(think, dict) and think.get("type") in ("enabled", "adaptive"):
+        if "temperature" not in extra:
+            assert "temperature" not in payload, "temperature sent with thinking on"
+        assert "top_k" not in payload, "top_k sent with thinking on"
+        if "tool_choice" not in extra:
+            assert payload.get("tool_choice") in (None, "auto", "none"), payload["tool_choice"]
+    if isinstance(think, dict) and think.get("type") == "enabled":
+        budget = think["budget_tokens"]
+        assert 1024 <= budget < payload["max_tokens"], (budget, payload["max_tokens"])
+    if "tools" not in extra:
+        assert len(payload.get("tools", [])) <= 32
+    wire = payload["messages"]
+    assert all(m["role"] in ("system", "user", "assistant", "tool") for m in wire)
+    assert all(m["role"] != "system" for m in wire[1:]), "a system message after the first"
+    for message in wire:
+        if message["role"] == "assistant" and message.get("tool_calls"):
+            content = message["content"]
+            assert content != "", "empty text beside tool calls"
+            if isinstance(content, list):
+                assert not any(b.get("type") == "text" and not str(b.get("text")).strip()
+                               for b in content), "blank text block beside tool calls"
+
+
+@settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.filter_too_much])
+@given(
+    messages=st.one_of(random_conversation, coherent_conversation(), coherent_conversation()),
+    tools=st.one_of(st.none(), st.lists(tool_input, max_size=3),
+                    st.just([("get_weather", "d", None, None)] * 33),
+                    st.just([(f"t{i}", "d", None, None) for i in range(33)])),
+    options=st.one_of(good_options, hostile_options),
+    endpoint=st.sampled_from(ENDPOINTS),
+    with_model=st.booleans(),
+    stream=st.booleans(),
+)
+def test_build_payload_accepts_or_refuses_clearly(
+    messages: list[Message], tools: list[tuple[Any, ...]] | None, options: dict[str, Any],
+    endpoint: str, with_model: bool, stream: bool,
+) -> None:
+    """Random messages and options: a valid strict-JSON payload, or a ConfigurationError."""
+    count("request builder: cases")
+    profile = get_profile(endpoint)
+    model = endpoint if with_model else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            specs = None
+            if tools is not None:
+                specs = [make_tool_spec(n, d, p, cache_control=c) for n, d, p, c in tools]
+            request_options = RequestOptions(tools=specs, **options)
+            payload = build_payload(messages, request_options, model=model, profile=profile,
+                                    stream=stream)
+        except DatabricksClaudeError as error:
+            count("request builder: typed refusals")
+            message = str(error)
+            assert len(message) > 10 and message.strip() != type(error).__name__, (
+                describe_error(error))
+            return
+        except Exception as error:  # pragma: no cover - the assertion below reports it
+            raise AssertionError(
+                f"build_payload raised an untyped {describe_error(error)}") from error
+    for warning in caught:
+        assert issubclass(warning.category, DatabricksClaudeWarning), warning
+        assert str(warning.message).strip()
+    count("request builder: payloads")
+    _check_payload(payload, request_options, model)
+
+
+def test_non_finite_sampling_values_are_refused_before_sending() -> None:
+    """NaN / infinity cannot be encoded as JSON: refusing them is the builder's job, not httpx's."""
+    profile = get_profile("databricks-claude-sonnet-4-5")
+    for field in ("temperature", "top_p"):
+        for value in (math.nan, math.inf, -math.inf):
+            count("request builder: cases")
+            options = RequestOptions(**{field: value})
+            try:
+                payload = build_payload([Message.user("hi")], options, model="m", profile=profile)
+            except DatabricksClaudeError as error:
+                assert field in str(error), describe_error(error)
+                continue
+            json.dumps(payload, allow_nan=False)
+
+
+def test_request_builder_counts_are_reported() -> None:
+    """Runs after the property test (file order) and prints how many cases it tried."""
+    from ._support import COUNTS
+
+    report(f"request builder: {COUNTS['request builder: cases']} cases, "
+           f"{COUNTS['request builder: payloads']} payloads checked, "
+           f"{COUNTS['request builder: typed refusals']} typed refusals")

@@ -1,0 +1,686 @@
+"""Request building: every rule of DESIGN §3, checked against the real captured requests."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, Field
+from wire_helpers import canonical, load_fixture
+
+from databricks_claude.errors import ConfigurationError
+from databricks_claude.messages import (
+    EPHEMERAL,
+    ImagePart,
+    Message,
+    ReasoningPart,
+    RedactedReasoningPart,
+    RequestOptions,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    UnknownPart,
+)
+from databricks_claude.profiles import ModelProfile, get_profile
+from databricks_claude.request import (
+    DatabricksClaudeWarning,
+    build_payload,
+    make_tool_spec,
+    message_to_wire,
+    sanitize_schema,
+)
+from databricks_claude.response import parse_completion
+
+SONNET_37 = "databricks-claude-3-7-sonnet"
+BUDGET = get_profile(SONNET_37)
+ADAPTIVE = get_profile("databricks-claude-opus-4-8")
+NO_TEMPERATURE = get_profile("databricks-claude-fable-5")
+WEATHER = make_tool_spec("get_weather", "weather", {
+    "type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]})
+CLOCK = make_tool_spec("get_time", "time", None)
+HELLO = [Message.user("hi")]
+
+
+def payload(messages: list[Message] | None = None, profile: ModelProfile = BUDGET,
+            **options: Any) -> dict[str, Any]:
+    """build_payload with no warnings allowed (a warning fails the test)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DatabricksClaudeWarning)
+        return build_payload(messages or HELLO, RequestOptions(**options), model="ep",
+                             profile=profile)
+
+
+def warned_payload(match: str, messages: list[Message] | None = None,
+                   profile: ModelProfile = BUDGET, **options: Any) -> dict[str, Any]:
+    """build_payload that must warn with a message matching `match`."""
+    with pytest.warns(DatabricksClaudeWarning, match=match):
+        return build_payload(messages or HELLO, RequestOptions(**options), model="ep",
+                             profile=profile)
+
+
+def tool_turn(*call_ids: str, text: str = "") -> Message:
+    """An assistant turn calling `get_weather` once per id."""
+    parts: list[Any] = [TextPart(text)] if text else []
+    parts += [ToolCallPart(cid, "get_weather", '{"location":"Paris"}') for cid in call_ids]
+    return Message("assistant", parts)
+
+
+# ----------------------------------------------------------------------------------------------
+# The captured requests
+
+
+def seed_intent(thinking: Any) -> dict[str, Any]:
+    seed = load_fixture("seed_request_thinking_tools.json")
+    function = seed["tools"][0]["function"]
+    tool = make_tool_spec(function["name"], function["description"], function["parameters"])
+    messages = [Message.system(seed["messages"][0]["content"]),
+                Message.user(seed["messages"][1]["content"])]
+    built = build_payload(messages, RequestOptions(max_tokens=20480, thinking=thinking,
+                                                   tools=[tool], tool_choice="auto"),
+                          model=SONNET_37, profile=BUDGET)
+    return {"built": built, "seed": seed}
+
+
+@pytest.mark.parametrize("thinking", [True, 10240, {"type": "enabled", "budget_tokens": 10240}])
+def test_seed_request_is_reproduced_exactly(thinking: Any) -> None:
+    result = seed_intent(thinking)
+    assert canonical(result["built"]) == canonical(result["seed"])
+
+
+def test_thinking_request_without_tools_is_reproduced_exactly() -> None:
+    captured = load_fixture("request_thinking_notools.json")
+    messages = [Message.system(captured["messages"][0]["content"]),
+                Message.user(captured["messages"][1]["content"])]
+    built = build_payload(messages, RequestOptions(max_tokens=20480, thinking=True),
+                          model=SONNET_37, profile=BUDGET)
+    assert canonical(built) == canonical(captured)
+
+
+def test_seed_response_replays_byte_for_byte() -> None:
+    seed = load_fixture("seed_response_thinking_tools.json")
+    wire = message_to_wire(parse_completion(seed).to_message())
+    sent = seed["choices"][0]["message"]
+    expected = {key: sent[key] for key in ("role", "content", "tool_calls")}
+    assert canonical(wire) == canonical(expected)
+
+
+def test_reasoning_response_without_tools_replays_byte_for_byte() -> None:
+    body = load_fixture("response_thinking_notools.json")
+    wire = message_to_wire(parse_completion(body).to_message())
+    sent = body["choices"][0]["message"]
+    assert canonical(wire) == canonical({"role": "assistant", "content": sent["content"]})
+
+
+# ----------------------------------------------------------------------------------------------
+# Tool schemas
+
+
+class Address(BaseModel):
+    street: str = Field(pattern=r"^\d+ .+$", description="street line")
+    city: str | None = None
+
+
+class Person(BaseModel):
+    name: str
+    tags: tuple[int, str] | None = None
+    home: Address
+    others: list[Address] = []
+
+
+def test_pydantic_schema_is_inlined_and_cleaned() -> None:
+    schema = sanitize_schema(Person.model_json_schema())
+    address = {"type": "object",
+               "properties": {"street": {"type": "string", "description": "street line"},
+                              "city": {"type": "string", "default": None}},
+               "required": ["street"]}
+    assert schema == {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "tags": {"type": "array", "maxItems": 2, "minItems": 2, "default": None},
+            "home": address,
+            "others": {"type": "array", "items": address, "default": []},
+        },
+        "required": ["name", "home"],
+    }
+    text = canonical(schema)
+    for refused in ("$ref", "$defs", "anyOf", "pattern", "prefixItems", "title"):
+        assert refused not in text
+
+
+def test_sanitize_does_not_modify_its_input() -> None:
+    original = Person.model_json_schema()
+    kept = copy.deepcopy(original)
+    sanitize_schema(original)
+    assert original == kept
+
+
+def test_property_names_that_look_like_keywords_are_kept() -> None:
+    schema = sanitize_schema({"type": "object", "properties": {
+        "title": {"type": "string", "title": "Title"},
+        "pattern": {"type": "string"}, "anyOf": {"type": "integer"}}})
+    assert schema["properties"] == {"title": {"type": "string"}, "pattern": {"type": "string"},
+                                    "anyOf": {"type": "integer"}}
+
+
+def test_optional_union_collapses_and_keeps_default_and_description() -> None:
+    schema = sanitize_schema({"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 1}],
+                              "default": None, "description": "count"})
+    assert schema == {"type": "integer", "minimum": 1, "default": None, "description": "count"}
+
+
+def test_type_list_with_null_collapses() -> None:
+    assert sanitize_schema({"type": ["string", "null"]}) == {"type": "string"}
+
+
+def test_union_of_objects_merges_properties_and_keeps_common_required() -> None:
+    schema = sanitize_schema({"oneOf": [
+        {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
+         "required": ["a", "b"]},
+        {"type": "object", "properties": {"a": {"type": "string"}, "c": {"type": "integer"}},
+         "required": ["a"]},
+    ]})
+    assert schema == {"type": "object", "properties": {"a": {"type": "string"},
+                                                       "b": {"type": "string"},
+                                                       "c": {"type": "integer"}},
+                      "required": ["a"]}
+
+
+def test_union_of_numbers_widens_to_number() -> None:
+    assert sanitize_schema({"anyOf": [{"type": "integer"}, {"type": "number"}]}) == {
+        "type": "number"}
+
+
+def test_union_of_different_types_keeps_the_first() -> None:
+    schema = sanitize_schema({"anyOf": [{"type": "string"},
+                                        {"type": "array", "items": {"type": "string"}},
+                                        {"type": "null"}], "description": "one or many"})
+    assert schema == {"type": "string", "description": "one or many"}
+
+
+def test_all_of_is_merged() -> None:
+    schema = sanitize_schema({
+        "$defs": {"Base": {"type": "object", "properties": {"x": {"type": "string"}},
+                           "required": ["x"]}},
+        "allOf": [{"$ref": "#/$defs/Base"},
+                  {"properties": {"y": {"type": "integer"}}, "required": ["y"]}],
+        "description": "merged"})
+    assert schema == {"description": "merged", "type": "object",
+                      "properties": {"x": {"type": "string"}, "y": {"type": "integer"}},
+                      "required": ["x", "y"]}
+
+
+def test_single_all_of_with_ref_and_description_is_merged() -> None:
+    # pydantic v1 style: a field whose model has a description of its own
+    schema = sanitize_schema({
+        "definitions": {"Unit": {"title": "Unit", "enum": ["c", "f"], "type": "string"}},
+        "type": "object",
+        "properties": {"unit": {"allOf": [{"$ref": "#/definitions/Unit"}],
+                                "description": "temperature unit", "default": "c"}}})
+    assert schema["properties"]["unit"] == {"description": "temperature unit", "default": "c",
+                                            "enum": ["c", "f"], "type": "string"}
+
+
+class Node(BaseModel):
+    value: int
+    children: list[Node] = []
+
+
+def test_recursive_model_is_cut_at_the_cycle() -> None:
+    schema = sanitize_schema(Node.model_json_schema())
+    assert schema["properties"]["children"]["items"] == {"type": "object"}
+    assert schema["properties"]["value"] == {"type": "integer"}
+
+
+def test_dangling_ref_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="#/\\$defs/Missing"):
+        sanitize_schema({"type": "object", "properties": {"a": {"$ref": "#/$defs/Missing"}}})
+
+
+def test_make_tool_spec_validates_the_name() -> None:
+    with pytest.raises(ConfigurationError, match="not allowed"):
+        make_tool_spec("get weather", "", None)
+
+
+def test_make_tool_spec_without_parameters_is_an_empty_object() -> None:
+    assert CLOCK.parameters == {"type": "object", "properties": {}}
+
+
+def test_make_tool_spec_refuses_non_object_schemas() -> None:
+    with pytest.raises(ConfigurationError, match="object schema"):
+        make_tool_spec("t", "", {"type": "string"})
+
+
+def test_tool_schema_is_reused_not_copied_per_request() -> None:
+    built = payload(tools=[WEATHER])
+    assert built["tools"][0]["function"]["parameters"] is WEATHER.parameters
+
+
+# ----------------------------------------------------------------------------------------------
+# Thinking
+
+
+def test_thinking_true_uses_half_of_max_tokens() -> None:
+    assert payload(thinking=True, max_tokens=10000)["thinking"] == {
+        "type": "enabled", "budget_tokens": 5000}
+
+
+def test_thinking_true_with_default_max_tokens() -> None:
+    built = payload(thinking=True)
+    assert built["max_tokens"] == BUDGET.default_max_tokens
+    assert built["thinking"]["budget_tokens"] == BUDGET.default_max_tokens // 2
+
+
+def test_default_budget_is_capped_at_64000() -> None:
+    built = payload(profile=get_profile("databricks-claude-sonnet-4-6"), thinking=True,
+                    max_tokens=128_000)
+    assert built["thinking"] == {"type": "enabled", "budget_tokens": 64_000}
+
+
+def test_thinking_int_is_the_budget() -> None:
+    assert payload(thinking=2048, max_tokens=4096)["thinking"] == {
+        "type": "enabled", "budget_tokens": 2048}
+
+
+def test_thinking_dict_is_passed_through_after_validation() -> None:
+    setting = {"type": "enabled", "budget_tokens": 2000, "display": "summarized"}
+    assert payload(thinking=setting, max_tokens=4000)["thinking"] == setting
+
+
+@pytest.mark.parametrize("thinking", [500, {"type": "enabled", "budget_tokens": 1023}])
+def test_budget_below_1024_is_refused_naming_both_numbers(thinking: Any) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        payload(thinking=thinking, max_tokens=8000)
+    assert "1024" in str(caught.value) and "8000" in str(caught.value)
+    assert str(thinking if isinstance(thinking, int) else 1023) in str(caught.value)
+
+
+@pytest.mark.parametrize("budget", [4096, 5000])
+def test_budget_not_below_max_tokens_is_refused_naming_both_numbers(budget: int) -> None:
+    with pytest.raises(ConfigurationError, match=f"budget {budget} .*max_tokens 4096"):
+        payload(thinking=budget, max_tokens=4096)
+
+
+def test_default_budget_too_small_for_max_tokens_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match=r"budget 1000 .*max_tokens is 2000"):
+        payload(thinking=True, max_tokens=2000)
+
+
+def test_thinking_dict_with_unknown_type_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="'on'"):
+        payload(thinking={"type": "on"})
+
+
+@pytest.mark.parametrize("thinking", [False, None])
+def test_thinking_off_sends_nothing(thinking: Any) -> None:
+    assert "thinking" not in payload(thinking=thinking)
+
+
+def test_adaptive_model_gets_adaptive_thinking() -> None:
+    assert payload(profile=ADAPTIVE, thinking=True)["thinking"] == {"type": "adaptive"}
+
+
+def test_adaptive_model_effort_goes_in_output_config() -> None:
+    built = payload(profile=ADAPTIVE, thinking=True, effort="high")
+    assert built["output_config"] == {"effort": "high"}
+    assert "effort" not in built
+
+
+def test_adaptive_model_turns_a_budget_into_adaptive_with_a_warning() -> None:
+    built = warned_payload("only supports adaptive", profile=ADAPTIVE, thinking=4096)
+    assert built["thinking"] == {"type": "adaptive"}
+
+
+def test_adaptive_model_turns_enabled_dict_into_adaptive_keeping_display() -> None:
+    built = warned_payload("changed to 'adaptive'", profile=ADAPTIVE, thinking={
+        "type": "enabled", "budget_tokens": 4096, "display": "summarized"})
+    assert built["thinking"] == {"type": "adaptive", "display": "summarized"}
+
+
+def test_unknown_effort_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="'extreme'"):
+        payload(profile=ADAPTIVE, effort="extreme")
+
+
+def test_effort_on_a_budget_model_is_not_sent() -> None:
+    built = warned_payload("effort 'low' not sent", thinking=True, effort="low")
+    assert "output_config" not in built
+
+
+# ----------------------------------------------------------------------------------------------
+# Sampling
+
+
+def test_sampling_sent_without_thinking() -> None:
+    built = payload(temperature=0.2, top_p=0.9, top_k=5)
+    assert (built["temperature"], built["top_p"], built["top_k"]) == (0.2, 0.9, 5)
+
+
+def test_temperature_with_thinking_is_dropped_with_a_warning() -> None:
+    built = warned_payload("temperature 0.2 not sent.*thinking", thinking=True, temperature=0.2)
+    assert "temperature" not in built and "thinking" in built
+
+
+def test_temperature_one_with_thinking_is_dropped_silently() -> None:
+    assert "temperature" not in payload(thinking=True, temperature=1.0)
+
+
+def test_top_k_with_thinking_is_dropped_with_a_warning() -> None:
+    assert "top_k" not in warned_payload("top_k 40 not sent", thinking=True, top_k=40)
+
+
+def test_top_p_with_thinking_is_dropped_with_a_warning() -> None:
+    assert "top_p" not in warned_payload("top_p 0.5 not sent", thinking=True, top_p=0.5)
+
+
+def test_temperature_on_a_model_that_refuses_it_is_dropped_with_a_warning() -> None:
+    built = warned_payload("does not support the temperature", profile=NO_TEMPERATURE,
+                           temperature=0.5)
+    assert "temperature" not in built
+
+
+def test_sampling_with_adaptive_thinking_is_dropped() -> None:
+    built = warned_payload("top_k", profile=ADAPTIVE, thinking=True, top_k=3)
+    assert "top_k" not in built
+
+
+# ----------------------------------------------------------------------------------------------
+# Tools and tool choice
+
+
+@pytest.mark.parametrize(("choice", "wire"), [
+    ("auto", "auto"),
+    ("required", "required"),
+    ("any", "required"),
+    (True, "required"),
+    ("none", "none"),
+    ({"type": "auto"}, "auto"),
+    ({"type": "any"}, "required"),
+    ("get_weather", {"type": "function", "function": {"name": "get_weather"}}),
+    ({"type": "function", "function": {"name": "get_weather"}},
+     {"type": "function", "function": {"name": "get_weather"}}),
+    ({"type": "tool", "name": "get_weather"},
+     {"type": "function", "function": {"name": "get_weather"}}),
+])
+def test_tool_choice_mapping(choice: Any, wire: Any) -> None:
+    assert payload(tools=[WEATHER, CLOCK], tool_choice=choice)["tool_choice"] == wire
+
+
+@pytest.mark.parametrize("choice", [None, False])
+def test_no_tool_choice_sends_none(choice: Any) -> None:
+    assert "tool_choice" not in payload(tools=[WEATHER], tool_choice=choice)
+
+
+def test_unknown_tool_choice_name_lists_the_bound_tools() -> None:
+    with pytest.raises(ConfigurationError, match=r"'search'.*get_weather, get_time"):
+        payload(tools=[WEATHER, CLOCK], tool_choice="search")
+
+
+def test_malformed_tool_choice_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="not a known form"):
+        payload(tools=[WEATHER], tool_choice={"type": "function"})
+
+
+@pytest.mark.parametrize("choice", ["required", "get_weather", True])
+def test_forced_tool_choice_with_thinking_becomes_auto(choice: Any) -> None:
+    built = warned_payload("changed to 'auto'.*thinking", tools=[WEATHER], tool_choice=choice,
+                           thinking=True)
+    assert built["tool_choice"] == "auto"
+
+
+def test_tool_choice_none_with_thinking_is_kept() -> None:
+    assert payload(tools=[WEATHER], tool_choice="none", thinking=True)["tool_choice"] == "none"
+
+
+def test_auto_tool_choice_without_tools_is_not_sent() -> None:
+    assert "tool_choice" not in payload(tool_choice="auto")
+
+
+def test_required_tool_choice_without_tools_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="no tools are bound"):
+        payload(tool_choice="required")
+
+
+def test_more_than_32_tools_is_refused() -> None:
+    tools = [make_tool_spec(f"t{i}", "", None) for i in range(33)]
+    assert len(payload(tools=tools[:32])["tools"]) == 32
+    with pytest.raises(ConfigurationError, match=r"33 tools.*at most 32"):
+        payload(tools=tools)
+
+
+def test_duplicate_tool_names_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match="'get_weather'"):
+        payload(tools=[WEATHER, WEATHER])
+
+
+def test_tool_wire_shape_and_cache_control_on_the_function() -> None:
+    cached = make_tool_spec("get_time", "time", None, cache_control=EPHEMERAL)
+    tools = payload(tools=[WEATHER, cached])["tools"]
+    assert tools[0] == {"type": "function", "function": {
+        "name": "get_weather", "description": "weather", "parameters": WEATHER.parameters}}
+    assert tools[-1]["function"]["cache_control"] == {"type": "ephemeral"}
+    assert "cache_control" not in tools[0]["function"]
+
+
+def test_parallel_tool_calls_and_strict_are_never_sent() -> None:
+    extra = {"parallel_tool_calls": False, "tools": [
+        {"type": "function", "strict": True,
+         "function": {"name": "x", "parameters": {"type": "object"}, "strict": True}}]}
+    built = warned_payload("parallel_tool_calls not sent", extra_body=extra)
+    text = canonical(built)
+    assert "parallel_tool_calls" not in text and "strict" not in text
+    assert built["tools"] == [{"type": "function",
+                               "function": {"name": "x", "parameters": {"type": "object"}}}]
+    assert extra["tools"][0]["function"]["strict"] is True  # the caller's dict is untouched
+
+
+def test_extra_body_is_merged_at_the_root() -> None:
+    built = payload(extra_body={"thinking": {"type": "enabled", "budget_tokens": 1024},
+                                "max_completion_tokens": 99})
+    assert built["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+    assert built["max_completion_tokens"] == 99
+    assert "extra_body" not in built
+
+
+# ----------------------------------------------------------------------------------------------
+# Other options
+
+
+def test_n_above_one_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="n=2"):
+        payload(n=2)
+
+
+def test_n_of_one_is_not_sent() -> None:
+    assert "n" not in payload(n=1)
+
+
+def test_empty_stop_is_not_sent_and_a_list_is() -> None:
+    assert "stop" not in payload(stop=[])
+    assert payload(stop=["END"])["stop"] == ["END"]
+
+
+def test_stream_flag_without_stream_options() -> None:
+    built = build_payload(HELLO, RequestOptions(), model="ep", profile=BUDGET, stream=True)
+    assert built["stream"] is True and "stream_options" not in built
+    assert "stream" not in payload()
+
+
+def test_model_none_leaves_out_the_model_key() -> None:
+    built = build_payload(HELLO, RequestOptions(), model=None, profile=BUDGET)
+    assert "model" not in built and built["max_tokens"] == BUDGET.default_max_tokens
+
+
+@pytest.mark.parametrize("max_tokens", [0, -5])
+def test_bad_max_tokens_is_refused(max_tokens: int) -> None:
+    with pytest.raises(ConfigurationError, match="max_tokens"):
+        payload(max_tokens=max_tokens)
+
+
+def test_only_known_top_level_keys_are_sent() -> None:
+    built = payload(tools=[WEATHER], tool_choice="auto", stop=["x"], temperature=0.5,
+                    top_p=0.5, top_k=3, max_tokens=100)
+    assert set(built) == {"messages", "model", "max_tokens", "temperature", "top_p", "top_k",
+                          "stop", "tools", "tool_choice"}
+
+
+# ----------------------------------------------------------------------------------------------
+# Messages
+
+
+def test_several_system_messages_merge_into_the_first_message() -> None:
+    built = payload([Message.user("hi"), Message.system("one"), Message.system("two")])
+    assert built["messages"] == [{"role": "system", "content": "one\n\ntwo"},
+                                 {"role": "user", "content": "hi"}]
+
+
+def test_system_with_cache_control_is_a_list_of_parts() -> None:
+    messages = [Message("system", [TextPart("long", cache_control=EPHEMERAL)]),
+                Message.system("short"), Message.user("hi")]
+    assert payload(messages)["messages"][0] == {"role": "system", "content": [
+        {"type": "text", "text": "long", "cache_control": {"type": "ephemeral"}},
+        {"type": "text", "text": "short"}]}
+
+
+def test_cache_control_is_never_top_level() -> None:
+    messages = [Message("system", [TextPart("long", cache_control=EPHEMERAL)]),
+                Message.user("hi")]
+    built = payload(messages, tools=[make_tool_spec("t", "", None, cache_control=EPHEMERAL)])
+    assert "cache_control" not in built
+
+
+def test_user_text_is_a_string_and_cached_text_a_list() -> None:
+    assert message_to_wire(Message.user("hi")) == {"role": "user", "content": "hi"}
+    cached = Message("user", [TextPart("hi", cache_control=EPHEMERAL)])
+    assert message_to_wire(cached)["content"] == [
+        {"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]
+
+
+def test_images_are_image_url_parts_with_cache_control() -> None:
+    url = "data:image/png;base64,iVBORw0KGgo="
+    message = Message("user", [TextPart("what is it?"), ImagePart(url, cache_control=EPHEMERAL)])
+    assert message_to_wire(message)["content"] == [
+        {"type": "text", "text": "what is it?"},
+        {"type": "image_url", "image_url": {"url": url}, "cache_control": {"type": "ephemeral"}}]
+
+
+def test_images_to_a_text_only_model_are_refused() -> None:
+    message = Message("user", [ImagePart("data:image/png;base64,AAAA")])
+    with pytest.raises(ConfigurationError, match="does not accept images"):
+        payload([message], profile=NO_TEMPERATURE)
+
+
+def test_tool_result_with_cache_control_is_a_list_of_text_parts() -> None:
+    message = Message("tool", [ToolResultPart("c1", "20C", cache_control=EPHEMERAL)])
+    assert message_to_wire(message) == {"role": "tool", "tool_call_id": "c1", "content": [
+        {"type": "text", "text": "20C", "cache_control": {"type": "ephemeral"}}]}
+    assert message_to_wire(Message.tool("c1", "20C"))["content"] == "20C"
+
+
+def test_tool_result_parts_carry_cache_control_on_the_last_part() -> None:
+    result = ToolResultPart("c1", [TextPart("a"), TextPart("b")], cache_control=EPHEMERAL)
+    assert message_to_wire(Message("tool", [result]))["content"] == [
+        {"type": "text", "text": "a"},
+        {"type": "text", "text": "b", "cache_control": {"type": "ephemeral"}}]
+
+
+def test_assistant_replay_of_every_part_kind() -> None:
+    message = Message("assistant", [
+        ReasoningPart("think", "sig"), RedactedReasoningPart("opaque"), ReasoningPart("more"),
+        TextPart("answer"), ToolCallPart("c1", "get_weather", '{"location": "東京"}')])
+    assert message_to_wire(message) == {"role": "assistant", "content": [
+        {"type": "reasoning", "summary": [
+            {"type": "summary_text", "text": "think", "signature": "sig"}]},
+        {"type": "reasoning", "summary": [{"type": "summary_encrypted_text", "data": "opaque"}]},
+        {"type": "reasoning", "summary": [{"type": "summary_text", "text": "more"}]},
+        {"type": "text", "text": "answer"}],
+        "tool_calls": [{"id": "c1", "type": "function", "function": {
+            "name": "get_weather", "arguments": '{"location": "東京"}'}}]}
+
+
+def test_assistant_text_only_is_a_plain_string() -> None:
+    assert message_to_wire(Message.assistant("ok")) == {"role": "assistant", "content": "ok"}
+
+
+@pytest.mark.parametrize("text", ["", " \n"])
+def test_pure_tool_call_turn_has_null_content(text: str) -> None:
+    wire = message_to_wire(tool_turn("c1", text=text or " ") if text else tool_turn("c1"))
+    assert wire["content"] is None and len(wire["tool_calls"]) == 1
+
+
+def test_empty_text_beside_reasoning_and_tool_calls_is_omitted() -> None:
+    message = Message("assistant", [ReasoningPart("r", "s"), TextPart(""),
+                                    ToolCallPart("c1", "f", "{}")])
+    assert message_to_wire(message)["content"] == [
+        {"type": "reasoning", "summary": [{"type": "summary_text", "text": "r", "signature": "s"}]}]
+
+
+def test_unknown_parts_are_passed_through_verbatim() -> None:
+    block = {"type": "citation_thing", "payload": {"x": [1, 2]}}
+    assert message_to_wire(Message("assistant", [TextPart("a"), UnknownPart(block)]))[
+        "content"] == [{"type": "text", "text": "a"}, block]
+    assert message_to_wire(Message("user", [UnknownPart(block)]))["content"] == [block]
+
+
+def test_a_full_tool_loop_is_accepted() -> None:
+    messages = [Message.system("s"), Message.user("weather?"), tool_turn("c1", "c2"),
+                Message.tool("c2", "rain"), Message.tool("c1", "sun"), Message.assistant("mixed"),
+                Message.user("thanks")]
+    roles = [m["role"] for m in payload(messages, tools=[WEATHER])["messages"]]
+    assert roles == ["system", "user", "assistant", "tool", "tool", "assistant", "user"]
+
+
+def test_tool_result_without_its_call_is_refused_naming_the_id() -> None:
+    with pytest.raises(ConfigurationError, match="'ghost'"):
+        payload([Message.user("hi"), Message.tool("ghost", "x")])
+
+
+def test_tool_call_without_a_result_is_refused_naming_the_id() -> None:
+    with pytest.raises(ConfigurationError, match="'c2' has no result before the next user"):
+        payload([Message.user("hi"), tool_turn("c1", "c2"), Message.tool("c1", "x"),
+                 Message.user("and?")])
+
+
+def test_tool_call_answered_too_late_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="'c1'"):
+        payload([Message.user("hi"), tool_turn("c1"), Message.user("wait"),
+                 Message.tool("c1", "x")])
+
+
+def test_unanswered_tool_calls_are_allowed_as_the_last_message() -> None:
+    assert payload([Message.user("hi"), tool_turn("c1")])["messages"][-1]["tool_calls"]
+
+
+def test_partly_answered_calls_at_the_end_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match="'c2' has no result at the end"):
+        payload([Message.user("hi"), tool_turn("c1", "c2"), Message.tool("c1", "x")])
+
+
+def test_a_result_given_twice_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="'c1' has more than one result"):
+        payload([Message.user("hi"), tool_turn("c1"), Message.tool("c1", "x"),
+                 Message.tool("c1", "y")])
+
+
+def test_tool_results_inside_a_user_message_become_consecutive_tool_messages() -> None:
+    messages = [Message.user("hi"), tool_turn("c1", "c2"),
+                Message("user", [ToolResultPart("c1", "a"), TextPart("also this"),
+                                 ToolResultPart("c2", "b")])]
+    assert payload(messages)["messages"][2:] == [
+        {"role": "tool", "tool_call_id": "c1", "content": "a"},
+        {"role": "tool", "tool_call_id": "c2", "content": "b"},
+        {"role": "user", "content": "also this"}]
+
+
+def test_system_messages_between_tool_results_do_not_break_them() -> None:
+    messages = [Message.user("hi"), tool_turn("c1", "c2"), Message.tool("c1", "a"),
+                Message.system("note"), Message.tool("c2", "b")]
+    roles = [m["role"] for m in payload(messages)["messages"]]
+    assert roles == ["system", "user", "assistant", "tool", "tool"]
+
+
+def test_reasoning_in_a_user_message_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="user message cannot hold a ReasoningPart"):
+        payload([Message("user", [ReasoningPart("x")])])
