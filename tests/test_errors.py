@@ -25,7 +25,8 @@ REQ_ID = "3f1c2a9e-1111-2222-3333-444455556666"
                "please retry after checking the specified model and version deployment exists."},
          errors.EndpointNotFoundError, "ENDPOINT_NOT_FOUND"),
         (429, {"error_code": "REQUEST_LIMIT_EXCEEDED",
-               "message": "REQUEST_LIMIT_EXCEEDED: Exceeded workspace input tokens per minute rate limit for databricks-claude-opus-4-8."},
+               "message": "REQUEST_LIMIT_EXCEEDED: Exceeded workspace input tokens per minute "
+                          "rate limit for databricks-claude-opus-4-8."},
          errors.RateLimitError, "REQUEST_LIMIT_EXCEEDED"),
         (503, {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "try later"},
          errors.ServerError, "TEMPORARILY_UNAVAILABLE"),
