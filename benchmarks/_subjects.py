@@ -8,6 +8,7 @@ Every subject sends the same short prompt to the same endpoint of the same emula
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -187,8 +188,8 @@ class LangChainModel(Subject):
 
     async def aclose(self) -> None:
         """Close the pools the model opened (each integration keeps them somewhere else)."""
-        if callable(getattr(self.model, "client", None)):  # ChatDatabricksClaude
-            await self.model.client().aclose()
+        if hasattr(self.model, "aclose"):  # ChatDatabricksClaude
+            await self.model.aclose()
         elif "async_client" in vars(self.model):  # ChatDatabricks: a cached AsyncOpenAI
             await self.model.async_client.close()
 
@@ -271,7 +272,9 @@ SUBJECTS: dict[str, Factory] = {
 
 
 def quiet_environment() -> None:
-    """Keep tracing and telemetry of the existing integrations off during the run."""
+    """Keep tracing, telemetry and start-up chatter of the existing integrations off."""
+    # databricks-sdk logs a warning when the emulator has no host-metadata route.
+    logging.getLogger("databricks.sdk").setLevel(logging.ERROR)
     os.environ.setdefault("LANGCHAIN_TRACING_V2", "false")
     os.environ.setdefault("LANGSMITH_TRACING", "false")
     os.environ.setdefault("MLFLOW_TRACKING_URI", "file:///tmp/benchmark-mlruns")

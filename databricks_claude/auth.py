@@ -14,7 +14,6 @@ import asyncio
 import logging
 import threading
 import time
-import weakref
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
@@ -123,8 +122,7 @@ class OAuthM2MProvider(CredentialProvider):
         self._clock = clock
         self._token: _CachedToken | None = None
         self._lock = threading.Lock()
-        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary())
+        self._async_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self.fetch_count = 0
 
     def __repr__(self) -> str:
@@ -161,10 +159,12 @@ class OAuthM2MProvider(CredentialProvider):
             return await asyncio.to_thread(self.headers)
 
     def _async_lock(self) -> asyncio.Lock:
-        """The asyncio lock of the running loop (locks are bound to one loop)."""
+        """The asyncio lock of the running loop (a lock is bound to one loop)."""
         loop = asyncio.get_running_loop()
         lock = self._async_locks.get(loop)
         if lock is None:
+            for old in [other for other in list(self._async_locks) if other.is_closed()]:
+                self._async_locks.pop(old, None)  # e.g. one `asyncio.run` per call
             lock = self._async_locks.setdefault(loop, asyncio.Lock())
         return lock
 

@@ -14,14 +14,15 @@ error mapping, retry decisions, stream bookkeeping and resumption) is shared cod
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import threading
 import time
-import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
@@ -179,6 +180,11 @@ class StreamRun:
             return self._join(deltas)
         return deltas
 
+    def feeder(self) -> Callable[[str], list[Delta]]:
+        """`feed` for the current attempt: the accumulator's own method when nothing is joined
+        (one call less per chunk on the hot path)."""
+        return self.feed if self._resumed else self.accumulator.feed_data
+
     def end(self) -> list[Delta]:
         """The last deltas at EOF; IncompleteStreamError if the answer never finished."""
         deltas = self.accumulator.end()
@@ -292,8 +298,8 @@ class DatabricksClaudeClient:
         self._transport = transport
         self._async_transport = async_transport
         self._sync: httpx.Client | None = None
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary())
+        # One async pool per event loop (a pool is bound to its loop); dead loops are pruned.
+        self._async: dict[asyncio.AbstractEventLoop, _AsyncPool] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -314,7 +320,7 @@ class DatabricksClaudeClient:
         retry = self._retry_state()
         while True:
             try:
-                return self._complete_once(body)
+                return self._complete_once(body, retry.attempt)
             except DatabricksClaudeError as error:
                 delay = self._retry_delay(retry, error)
                 if delay is None:
@@ -328,7 +334,7 @@ class DatabricksClaudeClient:
         retry = self._retry_state()
         while True:
             try:
-                return await self._acomplete_once(body)
+                return await self._acomplete_once(body, retry.attempt)
             except DatabricksClaudeError as error:
                 delay = self._retry_delay(retry, error)
                 if delay is None:
@@ -349,24 +355,24 @@ class DatabricksClaudeClient:
 
     # -- sync I/O ---------------------------------------------------------------------------------
 
-    def _complete_once(self, body: bytes) -> Completion:
+    def _complete_once(self, body: bytes, attempt: int) -> Completion:
         headers = self.config.credentials.headers()
         try:
             response = self._sync_client().post(self.url, content=body, headers=headers)
         except httpx.HTTPError as error:
             raise transport_error(error, self.url) from error
-        self._log_response(response)
+        self._log_response(response, attempt)
         if not response.is_success:
             raise status_error(response)
         return completion_from_body(response.content)
 
-    def _open_stream(self, body: bytes) -> httpx.Response:
+    def _open_stream(self, body: bytes, attempt: int) -> httpx.Response:
         headers = self.config.credentials.headers()
         client = self._sync_client()
         request = client.build_request("POST", self.url, content=body, headers=headers)
         try:
             response = client.send(request, stream=True)
-            self._log_response(response)
+            self._log_response(response, attempt)
             if not response.is_success:
                 try:
                     response.read()
@@ -392,10 +398,11 @@ class DatabricksClaudeClient:
                 _sleep(delay)
 
     def _stream_attempt(self, run: StreamRun) -> Iterator[Delta]:
-        response = self._open_stream(run.body)
+        response = self._open_stream(run.body, run.retry.attempt)
+        feed = run.feeder()
         try:
             for data in iter_sse_data(response.iter_lines()):
-                yield from run.feed(data)
+                yield from feed(data)
         except httpx.HTTPError as error:
             raise transport_error(error, self.url) from error
         finally:
@@ -415,24 +422,24 @@ class DatabricksClaudeClient:
 
     # -- async I/O --------------------------------------------------------------------------------
 
-    async def _acomplete_once(self, body: bytes) -> Completion:
+    async def _acomplete_once(self, body: bytes, attempt: int) -> Completion:
         headers = await self.config.credentials.aheaders()
         try:
             response = await self._async_client().post(self.url, content=body, headers=headers)
         except httpx.HTTPError as error:
             raise transport_error(error, self.url) from error
-        self._log_response(response)
+        self._log_response(response, attempt)
         if not response.is_success:
             raise status_error(response)
         return completion_from_body(response.content)
 
-    async def _aopen_stream(self, body: bytes) -> httpx.Response:
+    async def _aopen_stream(self, body: bytes, attempt: int) -> httpx.Response:
         headers = await self.config.credentials.aheaders()
         client = self._async_client()
         request = client.build_request("POST", self.url, content=body, headers=headers)
         try:
             response = await client.send(request, stream=True)
-            self._log_response(response)
+            self._log_response(response, attempt)
             if not response.is_success:
                 try:
                     await response.aread()
@@ -460,10 +467,11 @@ class DatabricksClaudeClient:
                 await _asleep(delay)
 
     async def _astream_attempt(self, run: StreamRun) -> AsyncIterator[Delta]:
-        response = await self._aopen_stream(run.body)
+        response = await self._aopen_stream(run.body, run.retry.attempt)
+        feed = run.feeder()
         try:
             async for data in aiter_sse_data(response.aiter_lines()):
-                for delta in run.feed(data):
+                for delta in feed(data):
                     yield delta
         except httpx.HTTPError as error:
             raise transport_error(error, self.url) from error
@@ -474,14 +482,23 @@ class DatabricksClaudeClient:
 
     def _async_client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
-        client = self._async.get(loop)
-        if client is None:
-            client = httpx.AsyncClient(
-                headers=self._headers, timeout=self._timeout, limits=_LIMITS,
-                follow_redirects=False,
-                transport=self._async_transport or _fast_async_transport())
-            self._async[loop] = client
-        return client
+        pool = self._async.get(loop)
+        if pool is None:
+            with self._lock:
+                self._prune_dead_loops()
+                transport = self._async_transport or _fast_async_transport()
+                client = httpx.AsyncClient(
+                    headers=self._headers, timeout=self._timeout, limits=_LIMITS,
+                    follow_redirects=False, transport=transport)
+                pool = self._async[loop] = _AsyncPool(client, transport)
+        return pool.client
+
+    def _prune_dead_loops(self) -> None:
+        """Forget the pools of closed event loops (e.g. one `asyncio.run` per call)."""
+        for loop, pool in list(self._async.items()):
+            if loop.is_closed():
+                del self._async[loop]
+                pool.abandon()
 
     # -- shared decisions -------------------------------------------------------------------------
 
@@ -519,9 +536,10 @@ class DatabricksClaudeClient:
                 return delay
         raise run.interrupted(error) from error
 
-    def _log_response(self, response: httpx.Response) -> None:
+    def _log_response(self, response: httpx.Response, attempt: int) -> None:
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("POST %s -> %d", self.url, response.status_code)
+            logger.debug("POST %s -> %d (attempt %d)", self.url, response.status_code,
+                         attempt + 1)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -535,10 +553,23 @@ class DatabricksClaudeClient:
 
     async def aclose(self) -> None:
         """Close the async HTTP client of the running loop, then the sync one."""
-        client = self._async.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        pool = self._async.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.client.aclose()
+        with self._lock:
+            self._prune_dead_loops()
         self.close()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DatabricksClaudeClient:
+        # A client is a shared resource (pools, token cache): copies share it, as frameworks
+        # that deep-copy their models expect to keep working.
+        return self
+
+    def __del__(self) -> None:
+        # Models are rarely closed explicitly: release the pools of finished loops quietly.
+        # (No lock here: the collector may run while this thread holds it.)
+        with contextlib.suppress(Exception):
+            self._prune_dead_loops()
 
     def __enter__(self) -> DatabricksClaudeClient:
         return self
@@ -551,6 +582,41 @@ class DatabricksClaudeClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+class _AsyncPool(NamedTuple):
+    """An event loop's async client and the transport it was built on (None: httpx's own)."""
+
+    client: httpx.AsyncClient
+    transport: httpx.AsyncBaseTransport | None
+
+    def abandon(self) -> None:
+        """Release a pool whose loop is closed, where nothing can be awaited any more.
+
+        An aiohttp session and connector log "Unclosed ..." errors when collected: detach the
+        session and run the connector's `close()` coroutine by hand (on a closed loop it only
+        marks the connector closed and never suspends).
+        """
+        session = getattr(self.transport, "client", None)
+        connector = getattr(session, "connector", None)
+        if session is None or connector is None:
+            return
+        session.detach()
+        with warnings.catch_warnings(), contextlib.suppress(Exception):
+            warnings.simplefilter("ignore")
+            _run_to_completion(connector.close())
+
+
+def _run_to_completion(awaitable: Any) -> None:
+    """Drive a coroutine that is known not to suspend, without an event loop."""
+    if not hasattr(awaitable, "send"):
+        return
+    try:
+        awaitable.send(None)
+    except StopIteration:
+        return
+    finally:
+        awaitable.close()
 
 
 def _fast_async_transport() -> httpx.AsyncBaseTransport | None:

@@ -14,6 +14,13 @@ Decisions worth knowing:
   exceptions that the service always refuses: `parallel_tool_calls` is dropped (with a warning)
   and `strict` is removed from any function definition it carries.
 * Sampling rules look at the options, not at `extra_body`: keys there are trusted as given.
+* Assistant replay puts reasoning blocks first (the service refuses any other order), then text,
+  then `tool_calls`; a pure tool-call turn is sent with `"content": null`.
+* Budget thinking is turned off (with a warning) for a request that continues a tool loop whose
+  assistant turn has no reasoning block: the service refuses that combination.
+* Tool results are checked against the assistant turn right before them; unanswered tool calls
+  are allowed only when that assistant turn is the last message. `ToolResultPart.is_error` has
+  no field on this wire and is not sent.
 """
 
 from __future__ import annotations
@@ -368,10 +375,16 @@ def _is_blank_text(block: dict[str, Any]) -> bool:
     return block.get("type") == "text" and not str(block.get("text", "")).strip()
 
 
+_REASONING_PARTS = (ReasoningPart, RedactedReasoningPart)
+
+
 def _assistant_to_wire(parts: Sequence[Part]) -> dict[str, Any]:
     """The assistant turn exactly as the service sent it: reasoning, text, then `tool_calls`."""
     calls = [part for part in parts if isinstance(part, ToolCallPart)]
-    others = [part for part in parts if not isinstance(part, ToolCallPart)]
+    # The service refuses an assistant turn whose reasoning does not come first.
+    reasoning = [part for part in parts if isinstance(part, _REASONING_PARTS)]
+    others = reasoning + [part for part in parts
+                          if not isinstance(part, (ToolCallPart, *_REASONING_PARTS))]
     content: str | list[dict[str, Any]] | None
     if _is_plain_text(others):
         content = "".join(part.text for part in others)  # type: ignore[union-attr]
@@ -512,7 +525,15 @@ def _check_budget(budget: Any, max_tokens: int) -> int:
     return budget
 
 
+_THINKING_KEYS = frozenset({"type", "budget_tokens", "display"})
+
+
 def _thinking_type(setting: dict[str, Any]) -> str:
+    unknown = sorted(map(str, set(setting) - _THINKING_KEYS))
+    if unknown:
+        raise ConfigurationError(
+            f"thinking has keys the service does not accept: {', '.join(unknown)} (accepted: "
+            "type, budget_tokens, display; use extra_body to send anything else)")
     kind = setting.get("type")
     if kind not in ("enabled", "adaptive", "disabled"):
         raise ConfigurationError(
@@ -557,6 +578,41 @@ def _thinking(options: RequestOptions, profile: ModelProfile,
     if profile.thinking_style == "adaptive":
         return _adaptive_thinking(setting, profile)
     return _budget_thinking(setting, max_tokens)
+
+
+_REASONING_BLOCK_TYPES = frozenset({"reasoning", "thinking", "redacted_thinking"})
+
+
+def _open_tool_turn(wire: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The assistant turn whose tool results end the conversation, if it ends in a tool loop."""
+    position = len(wire) - 1
+    while position >= 0 and wire[position]["role"] == "tool":
+        position -= 1
+    if position == len(wire) - 1 or position < 0 or wire[position]["role"] != "assistant":
+        return None
+    return wire[position]
+
+
+def _starts_with_reasoning(assistant: dict[str, Any]) -> bool:
+    content = assistant.get("content")
+    first = content[0] if isinstance(content, list) and content else None
+    return isinstance(first, dict) and first.get("type") in _REASONING_BLOCK_TYPES
+
+
+def _thinking_for_tool_loop(thinking: dict[str, Any],
+                            wire: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """Budget thinking, or None when a continued tool loop cannot carry it.
+
+    With thinking on, the service refuses to continue a tool loop whose assistant turn does not
+    start with its reasoning block (for instance a history whose reasoning was not kept).
+    """
+    turn = _open_tool_turn(wire)
+    if turn is None or _starts_with_reasoning(turn):
+        return thinking
+    _warn("thinking turned off for this request: the tool loop it continues has an assistant "
+          "turn without its reasoning block, which Claude refuses while thinking is on (keep "
+          "the reasoning of assistant messages to avoid this)")
+    return None
 
 
 def _effort(options: RequestOptions, profile: ModelProfile,
@@ -719,6 +775,8 @@ def build_payload(
         _check_vision(messages, profile)
     max_tokens = _max_tokens(options, profile)
     thinking = _thinking(options, profile, max_tokens)
+    if thinking is not None and thinking.get("type") == "enabled":
+        thinking = _thinking_for_tool_loop(thinking, wire_messages)
     thinking_on = thinking is not None and thinking.get("type") in ("enabled", "adaptive")
 
     payload: dict[str, Any] = {"messages": wire_messages}

@@ -133,7 +133,7 @@ def _arguments(raw: Any) -> str:
         return raw
     try:
         return json.dumps(raw, ensure_ascii=False)
-    except (TypeError, ValueError) as exc:  # pragma: no cover - JSON input always serializes
+    except (TypeError, ValueError, RecursionError) as exc:  # hostile (very deep) objects
         raise MalformedResponseError(f"tool call arguments cannot be serialized: {exc}") from exc
 
 

@@ -112,6 +112,15 @@ async def aiter_sse_data(lines: AsyncIterable[str]) -> AsyncIterator[str]:
 # Accumulation
 
 
+def _text_field(value: Any, what: str) -> str:
+    """A string field of a chunk ("" when absent); MalformedResponseError for any other type."""
+    if value is None:
+        return ""
+    if type(value) is not str:
+        raise MalformedResponseError(f"{what} is a {type(value).__name__}, expected a string")
+    return value
+
+
 class _ReasoningSlot:
     """One reasoning part being received: text fragments and its signature."""
 
@@ -203,7 +212,7 @@ class StreamAccumulator:
             return self._done()
         try:
             chunk = json.loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: hostile deep nesting
             raise MalformedResponseError(
                 f"stream chunk #{self._chunks_seen} is not valid JSON ({exc}): {data[:200]!r}"
             ) from exc
@@ -272,7 +281,9 @@ class StreamAccumulator:
                     self._on_tool_fragment(fragment, deltas)
         finish_reason = choice.get("finish_reason")
         if finish_reason and not self._finish_emitted:
-            self.finish_reason = finish_reason
+            # Completion.finish_reason is a string; a malformed value is kept as its text.
+            self.finish_reason = finish_reason if type(finish_reason) is str else str(
+                finish_reason)
             self.complete = True
             deltas.append(self._finish())
         return deltas
@@ -320,7 +331,7 @@ class StreamAccumulator:
                 for entry in item.get("summary") or ():
                     self._on_summary_entry(entry, deltas)
             elif kind == "text":
-                text = item.get("text")
+                text = _text_field(item.get("text"), "text item")
                 if text:
                     self._on_text(text, deltas)
             else:
@@ -329,10 +340,14 @@ class StreamAccumulator:
     def _on_summary_entry(self, entry: Mapping[str, Any], deltas: list[Delta]) -> None:
         kind = entry.get("type")
         if kind == "summary_text":
-            self._on_reasoning(entry.get("text") or "", entry.get("signature"), deltas)
+            signature = entry.get("signature")
+            if signature is not None:
+                signature = _text_field(signature, "reasoning signature")
+            self._on_reasoning(_text_field(entry.get("text"), "reasoning text"), signature,
+                               deltas)
         elif kind == "summary_encrypted_text":
+            data = _text_field(entry.get("data"), "redacted reasoning data")
             number = self._next_reasoning_number()
-            data = entry.get("data") or ""
             self._add_fixed(RedactedReasoningPart(data))
             deltas.append(RedactedReasoningDelta(data, number))
         else:
@@ -377,6 +392,13 @@ class StreamAccumulator:
         index = fragment.get("index")
         call_id = fragment.get("id")
         function = fragment.get("function") or {}
+        if index is not None and type(index) is not int:
+            raise MalformedResponseError(
+                f"tool call index is a {type(index).__name__}, expected an integer")
+        if call_id is not None:
+            call_id = _text_field(call_id, "tool call id")
+        if function.get("name") is not None:
+            _text_field(function["name"], "tool call name")
         if index is None:
             slot = self._tools[-1] if self._tools else None
         else:

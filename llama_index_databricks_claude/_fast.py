@@ -20,18 +20,31 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
     ToolCallBlock,
 )
+from pydantic import BaseModel
 
-_new = object.__new__
-_set = object.__setattr__
 _ASSISTANT = MessageRole.ASSISTANT
+_new = object.__new__
+
+
+def _slot_setter(name: str) -> Any:
+    """The setter of one of BaseModel's slots, called directly (no lookup per object); None if
+    this pydantic has no such slot (the self-check then turns the fast path off)."""
+    descriptor = vars(BaseModel).get(name)
+    return getattr(descriptor, "__set__", None)
+
+
+_set_dict = _slot_setter("__dict__")
+_set_fields_set = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
 
 
 def _make(cls: type[Any], values: dict[str, Any], fields_set: set[str]) -> Any:
     obj = _new(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", fields_set)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _set_dict(obj, values)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 

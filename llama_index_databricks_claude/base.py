@@ -76,6 +76,24 @@ _FIELD_OPTIONS = ("max_tokens", "temperature", "top_p", "top_k", "stop", "thinki
 _CALL_OPTIONS = frozenset((*_FIELD_OPTIONS, "tools", "tool_choice"))
 
 
+class _ClientSlot:
+    """Where an LLM keeps its core client. A copy of the LLM (copy, deepcopy, pickle,
+    `model_copy`) gets an empty slot and builds its own client: it may have other settings, and
+    locks and sockets cannot be copied anyway."""
+
+    __slots__ = ("client", "lock")
+
+    def __init__(self) -> None:
+        self.client: DatabricksClaudeClient | None = None
+        self.lock = threading.Lock()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _ClientSlot:
+        return _ClientSlot()
+
+    def __reduce__(self) -> tuple[type[_ClientSlot], tuple[()]]:
+        return _ClientSlot, ()
+
+
 class DatabricksClaude(FunctionCallingLLM):
     """Claude on a Databricks serving endpoint, with reasoning kept and replayed.
 
@@ -103,6 +121,8 @@ class DatabricksClaude(FunctionCallingLLM):
                                  description="Overrides `{host}/serving-endpoints`.")
     config_profile: str | None = Field(
         default=None, description="A ~/.databrickscfg profile (needs databricks-sdk).")
+    default_headers: dict[str, str] | None = Field(
+        default=None, description="Extra HTTP headers sent with every request.")
     max_tokens: int | None = Field(
         default=None, description="Maximum output tokens; the model profile's default if unset.")
     temperature: float | None = Field(default=None, description="Sampling temperature.")
@@ -121,8 +141,7 @@ class DatabricksClaude(FunctionCallingLLM):
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="More keys for the request body root (LlamaIndex name).")
 
-    _client: DatabricksClaudeClient | None = PrivateAttr(default=None)
-    _client_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
 
     def __init__(
         self,
@@ -148,6 +167,11 @@ class DatabricksClaude(FunctionCallingLLM):
             temperature=temperature, thinking=thinking, effort=effort, timeout=timeout,
             max_retries=max_retries, callback_manager=callback_manager or CallbackManager([]),
             **kwargs)
+
+    def __copy__(self) -> DatabricksClaude:
+        clone = super().__copy__()
+        clone._slot = _ClientSlot()  # see _ClientSlot: a copy never shares the client
+        return clone
 
     @classmethod
     def class_name(cls) -> str:
@@ -182,12 +206,13 @@ class DatabricksClaude(FunctionCallingLLM):
     @property
     def client(self) -> DatabricksClaudeClient:
         """The core client, built on first use (thread-safe) and reused for every call."""
-        client = self._client
+        slot = self._slot
+        client = slot.client
         if client is None:
-            with self._client_lock:
-                if self._client is None:
-                    self._client = self._build_client()
-                client = self._client
+            with slot.lock:
+                if slot.client is None:
+                    slot.client = self._build_client()
+                client = slot.client
         return client
 
     def _build_client(self) -> DatabricksClaudeClient:
@@ -197,17 +222,17 @@ class DatabricksClaude(FunctionCallingLLM):
             self.endpoint, host=self.host, token=self.token, client_id=self.client_id,
             client_secret=self.client_secret, base_url=self.base_url, timeout=self.timeout,
             max_retries=self.max_retries, resume_streams=self.resume_streams,
-            config_profile=self.config_profile)
+            default_headers=self.default_headers, config_profile=self.config_profile)
 
     def close(self) -> None:
         """Close the HTTP connections of the sync client (it reopens on next use)."""
-        if self._client is not None:
-            self._client.close()
+        if self._slot.client is not None:
+            self._slot.client.close()
 
     async def aclose(self) -> None:
         """Close the HTTP connections of the running loop's async client and the sync one."""
-        if self._client is not None:
-            await self._client.aclose()
+        if self._slot.client is not None:
+            await self._slot.client.aclose()
 
     def _options(self, kwargs: dict[str, Any]) -> RequestOptions:
         """Request options: the fields, overridden by the call's keywords."""

@@ -55,6 +55,7 @@ from databricks_claude.messages import (
     UnknownPart,
     Usage,
 )
+from databricks_claude.request import make_tool_spec
 from llama_index_databricks_claude import _fast
 
 #: The `ThinkingBlock.additional_information` flag of redacted reasoning (its data is in "data").
@@ -243,8 +244,6 @@ def _guess_image_type(b64: bytes) -> str | None:
 
 def to_tool_specs(tools: Iterable[Any]) -> list[ToolSpec]:
     """Tool specs from LlamaIndex tools, OpenAI-style tool dicts or ready `ToolSpec`s."""
-    from databricks_claude.request import make_tool_spec
-
     specs: list[ToolSpec] = []
     for tool in tools:
         if isinstance(tool, ToolSpec):
@@ -410,10 +409,16 @@ class ChatStreamConverter:
         return _fast.chat_response(self._blocks.copy(), delta, additional_kwargs, extra)
 
     def _on_text(self, fragment: str) -> ChatResponse | None:
+        # The hot path of a long answer: `_put` inlined.
         if not fragment:
             return None
         self._text += fragment
-        self._text_at = self._put(self._text_at, _fast.text_block(self._text))
+        block = _fast.text_block(self._text)
+        if self._text_at < 0:
+            self._text_at = len(self._blocks)
+            self._blocks.append(block)
+        else:
+            self._blocks[self._text_at] = block
         return self._chunk(fragment, {})
 
     def _on_reasoning(self, delta: ReasoningDelta) -> ChatResponse | None:

@@ -7,7 +7,7 @@ import base64
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -180,7 +180,7 @@ def test_token_shared_between_threads_and_tasks_and_loops() -> None:
         await asyncio.gather(*(provider.aheaders() for _ in range(10)))
 
     with ThreadPoolExecutor(4) as pool:
-        futures = [pool.submit(asyncio.run, burst()) for _ in range(4)]
+        futures: list[Future[Any]] = [pool.submit(asyncio.run, burst()) for _ in range(4)]
         futures += [pool.submit(provider.headers) for _ in range(4)]
         for future in futures:
             future.result()
@@ -319,3 +319,11 @@ def test_sdk_provider_failure_is_typed() -> None:
 
     with pytest.raises(AuthenticationError, match="cannot refresh token"):
         SdkProvider(Broken()).headers()  # type: ignore[arg-type]
+
+
+def test_async_locks_of_closed_loops_are_dropped() -> None:
+    provider = make_provider(TokenEndpoint())
+    for _ in range(3):
+        provider.invalidate()
+        asyncio.run(provider.aheaders())
+    assert len(provider._async_locks) == 1

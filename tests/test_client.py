@@ -987,3 +987,70 @@ def test_emulator_oauth_wrong_secret(emu: Any) -> None:
         client.complete(MESSAGES)
     assert emu.client_id in str(info.value)
     assert "wrong-secret-value" not in str(info.value) + repr(info.value)
+
+
+def test_emulator_one_event_loop_per_call(emu: Any, async_backend: str,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    """`asyncio.run` per call: pools of closed loops are released, quietly."""
+    import gc
+
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    client = emu_client(emu)
+    for _ in range(3):
+        assert asyncio.run(client.acomplete(MESSAGES)).finish_reason == "stop"
+        assert len(client._async) == 1
+    del client
+    gc.collect()
+    assert "Unclosed" not in caplog.text
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_connection_refused_is_a_connection_error(delays: list[float]) -> None:
+    client = DatabricksClaudeClient(ENDPOINT, host=f"http://127.0.0.1:{_closed_port()}",
+                                    token=TOKEN, max_retries=1)
+    with client, pytest.raises(APIConnectionError) as info:
+        client.complete(MESSAGES)
+    assert not isinstance(info.value, APITimeoutError)
+    assert len(delays) == 1
+
+
+async def test_async_connection_refused_is_a_connection_error(async_backend: str,
+                                                              delays: list[float]) -> None:
+    client = DatabricksClaudeClient(ENDPOINT, host=f"http://127.0.0.1:{_closed_port()}",
+                                    token=TOKEN, max_retries=1)
+    async with client:
+        with pytest.raises(APIConnectionError) as info:
+            await client.acomplete(MESSAGES)
+        assert not isinstance(info.value, APITimeoutError)
+        with pytest.raises(APIConnectionError):
+            await acollect(client.astream(MESSAGES))
+    assert len(delays) == 2
+
+
+def test_503_retry_after_header_is_honoured_when_the_error_carries_it(delays: list[float],
+                                                                      monkeypatch: Any) -> None:
+    original = client_mod.status_error
+
+    def with_retry_after(response: httpx.Response) -> APIStatusError:
+        error_value = original(response)
+        error_value.retry_after = 4.0  # type: ignore[attr-defined]
+        return error_value
+
+    monkeypatch.setattr(client_mod, "status_error", with_retry_after)
+    service = Service(error(503), ok())
+    make_client(service).complete(MESSAGES)
+    assert delays == [4.0]
+
+
+def test_deepcopy_shares_the_client() -> None:
+    import copy
+
+    client = make_client(Service(ok()))
+    assert copy.deepcopy(client) is client

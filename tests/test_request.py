@@ -684,3 +684,51 @@ def test_system_messages_between_tool_results_do_not_break_them() -> None:
 def test_reasoning_in_a_user_message_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="user message cannot hold a ReasoningPart"):
         payload([Message("user", [ReasoningPart("x")])])
+
+
+def test_reasoning_is_replayed_first_whatever_the_part_order() -> None:
+    message = Message("assistant", [TextPart("answer"), ToolCallPart("c1", "f", "{}"),
+                                    RedactedReasoningPart("x"), ReasoningPart("r", "s")])
+    content = message_to_wire(message)["content"]
+    assert [block["type"] for block in content] == ["reasoning", "reasoning", "text"]
+    assert content[0]["summary"][0] == {"type": "summary_encrypted_text", "data": "x"}
+
+
+def test_thinking_dict_with_unknown_keys_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="does not accept: budget"):
+        payload(thinking={"type": "enabled", "budget_tokens": 2048, "budget": 3})
+
+
+# ----------------------------------------------------------------------------------------------
+# A continued tool loop with thinking on needs the assistant turn's reasoning
+
+
+def tool_loop(assistant: Message, *, then_user: bool = False) -> list[Message]:
+    messages = [Message.user("weather?"), assistant, Message.tool("c1", "sunny")]
+    return [*messages, Message.user("thanks")] if then_user else messages
+
+
+def test_tool_loop_without_reasoning_turns_budget_thinking_off() -> None:
+    built = warned_payload("thinking turned off.*without its reasoning block",
+                           tool_loop(tool_turn("c1", text="let me check")), tools=[WEATHER],
+                           thinking=True, max_tokens=4096, temperature=0.3)
+    assert "thinking" not in built
+    assert built["temperature"] == 0.3  # thinking is off, so sampling applies again
+
+
+def test_tool_loop_with_its_reasoning_keeps_thinking() -> None:
+    turn = Message("assistant", [ReasoningPart("think", "sig"),
+                                 ToolCallPart("c1", "get_weather", "{}")])
+    built = payload(tool_loop(turn), tools=[WEATHER], thinking=True, max_tokens=4096)
+    assert built["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+
+
+def test_finished_tool_loop_without_reasoning_keeps_thinking() -> None:
+    built = payload(tool_loop(tool_turn("c1"), then_user=True), tools=[WEATHER], thinking=True,
+                    max_tokens=4096)
+    assert built["thinking"]["type"] == "enabled"
+
+
+def test_adaptive_thinking_is_kept_in_a_tool_loop_without_reasoning() -> None:
+    built = payload(tool_loop(tool_turn("c1")), profile=ADAPTIVE, tools=[WEATHER], thinking=True)
+    assert built["thinking"] == {"type": "adaptive"}

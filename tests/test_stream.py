@@ -402,7 +402,8 @@ def test_invalid_json_names_the_chunk() -> None:
     ('"text"', "is a str"),
     ('{"choices": [1]}', "not a chat completion chunk"),
     ('{"choices": [{"delta": {"content": [1]}}]}', "not a chat completion chunk"),
-    ('{"choices": [{"delta": {"tool_calls": [{"index": [1]}]}}]}', "not a chat completion"),
+    ('{"choices": [{"delta": {"tool_calls": [{"index": [1]}]}}]}', "index is a list"),
+    ('{"choices": [{"delta": {"content": [{"type": "text", "text": 3}]}}]}', "text item is a"),
     ('{"error_code": "INTERNAL_ERROR", "message": "boom"}', "carried an error.*boom"),
 ])
 def test_malformed_chunks_raise_a_typed_error(data: str, says: str) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import binascii
 import json
+import logging
 import time
 import uuid
 from typing import Any
@@ -23,12 +24,13 @@ from .caching import cache_usage
 from .catalog import Endpoint, lookup
 from .faults import body_actions, stream_actions
 from .model import Context, respond
-from .render import completion_body, stream_events
+from .render import completion_body, stream_runs
 from .reply import Reply, completion_tokens
 from .rules import check_request
 from .script import RecordedRequest
 from .state import EmulatorState, Fault
 
+_log = logging.getLogger(__name__)
 JSON = "application/json"
 SSE = "text/event-stream"
 
@@ -99,8 +101,8 @@ class ChatRoutes:
             return json_response(401, {"error": "invalid_client",
                                        "error_description": "Client authentication failed"})
         if form.get("grant_type") != "client_credentials":
-            return json_response(400, {"error": "unsupported_grant_type",
-                                       "error_description": "grant_type must be client_credentials"})
+            return json_response(400, {"error": "unsupported_grant_type", "error_description":
+                                       "grant_type must be client_credentials"})
         return json_response(200, {"access_token": self.state.issue_token(),
                                    "token_type": "Bearer",
                                    "expires_in": settings.oauth_expires_in})
@@ -120,6 +122,10 @@ class ChatRoutes:
             return await self._answer(body, raw, name, path_endpoint is None, fault)
         except err.Refusal as refusal:
             return json_response(refusal.status, refusal.body, refusal.headers)
+        except Exception as exc:  # an emulator bug: answer like the service's 500, and log it
+            _log.exception("emulator error")
+            return json_response(500, {"error_code": "INTERNAL_ERROR",
+                                       "message": f"INTERNAL_ERROR: emulator error {exc!r}"})
 
     async def _answer(self, body: Any, raw: bytes, name: Any, model_required: bool,
                       fault: Fault | None) -> Response:
@@ -172,8 +178,9 @@ class ChatRoutes:
 
 async def _deliver(reply: Reply, stream: bool, fault: Fault | None) -> Response:
     if stream:
-        actions = stream_actions(stream_events(reply), fault, reply.delay)
-        return ActionResponse(actions, 200, {"cache-control": "no-cache", **_request_id()}, SSE)
+        stream_plan = stream_actions(stream_runs(reply), fault, reply.delay)
+        headers = {"cache-control": "no-cache", **_request_id()}
+        return ActionResponse(stream_plan, 200, headers, SSE)
     body = completion_body(reply)
     if fault is None or fault.kind == "oversize":
         if reply.delay:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.responses import Response
@@ -18,12 +18,12 @@ Action = tuple[str, Any]
 class ActionResponse(Response):
     """Plays a list of actions: body writes, pauses and an abrupt connection close."""
 
-    def __init__(self, actions: Sequence[Action], status_code: int = 200,
+    def __init__(self, actions: Iterable[Action], status_code: int = 200,
                  headers: dict[str, str] | None = None, media_type: str | None = None) -> None:
         super().__init__(None, status_code, headers, media_type)
         if "content-length" not in (headers or {}):
             self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
-        self.actions = list(actions)
+        self.actions = actions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send the response, or break the connection where the actions say so."""

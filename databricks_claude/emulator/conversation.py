@@ -10,6 +10,15 @@ MAGIC_REDACTED = ("ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING_"
                   "46C9A13E193C177646C7398A98432ECCCE4C1253D5E2D82641AC0E52CC2876CB")
 
 
+def dig(value: Any, *keys: str) -> Any:
+    """`value[k1][k2]…`, or None as soon as a level is not an object or lacks the key."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
 def text_of(content: Any) -> str:
     """The text of a message content: a string, or the text parts of a list joined."""
     if isinstance(content, str):

@@ -2,42 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator
 
 from .asgi import Action
-from .render import DONE
+from .render import Run, encode_events, event_count
 from .state import Fault
 
 MALFORMED = b"data: {not json\n\n"
-_BATCH = 512  # events per write: few syscalls, and still many reads for a long stream
 
 
-def batched(events: Sequence[str]) -> list[Action]:
-    """Send actions that write `events` a batch at a time."""
-    return [("send", "".join(events[i:i + _BATCH]).encode("utf-8"))
-            for i in range(0, len(events), _BATCH)]
+def stream_actions(runs: list[Run], fault: Fault | None, delay: float = 0.0) -> Iterator[Action]:
+    """The actions that stream the events (finish chunk and `[DONE]` last), with the fault.
 
-
-def stream_actions(events: list[str], fault: Fault | None, delay: float = 0.0) -> list[Action]:
-    """The actions that stream `events` (finish chunk last) and `[DONE]`, with the fault."""
-    actions: list[Action] = [("sleep", delay)] if delay else []
+    drop_after: `chunks` events, then the connection closes; truncate: `chunks` events, then a
+    clean end; malformed: a garbage event after `after` events; stall: a pause of `seconds`
+    before the first byte, or after `after` events. Counts include the finish chunk.
+    """
+    if delay:
+        yield ("sleep", delay)
     kind = fault.kind if fault else None
     params = fault.params if fault else {}
-    if kind == "drop_after":
-        return [*actions, *batched(events[: int(params.get("chunks", 1))]), ("close", None)]
-    if kind == "truncate":
-        return [*actions, *batched(events[: int(params.get("chunks", 1))])]
-    whole = [*events, DONE]
+    total = event_count(runs)
+    if kind in ("drop_after", "truncate"):
+        # Never [DONE]; truncate never the finish chunk either.
+        last = total - 1 if kind == "drop_after" else total - 2
+        yield from _sends(runs, 0, min(int(params.get("chunks", 1)), last))
+        if kind == "drop_after":
+            yield ("close", None)
+        return
+    at = params.get("after") if kind == "stall" else params.get("after", 0)
+    if kind not in ("malformed", "stall") or at is None:
+        if kind == "stall":
+            yield ("sleep", float(params.get("seconds", 5.0)))
+        yield from _sends(runs, 0, total)
+        return
+    yield from _sends(runs, 0, int(at))
     if kind == "malformed":
-        at = int(params.get("after", 0))
-        return [*actions, *batched(whole[:at]), ("send", MALFORMED), *batched(whole[at:])]
-    if kind == "stall":
-        at = params.get("after")
-        pause: Action = ("sleep", float(params.get("seconds", 5.0)))
-        if at is None:
-            return [*actions, pause, *batched(whole)]
-        return [*actions, *batched(whole[: int(at)]), pause, *batched(whole[int(at):])]
-    return [*actions, *batched(whole)]
+        yield ("send", MALFORMED)
+    else:
+        yield ("sleep", float(params.get("seconds", 5.0)))
+    yield from _sends(runs, int(at), total)
+
+
+def _sends(runs: list[Run], start: int, stop: int) -> Iterator[Action]:
+    for data in encode_events(runs, start, stop):
+        yield ("send", data)
 
 
 def body_actions(body: bytes, fault: Fault | None,

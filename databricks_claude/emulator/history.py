@@ -20,6 +20,8 @@ MESSAGE_KEYS = {
     "tool": {"role", "content", "tool_call_id", "name"},
     "function": {"role", "content", "name"},
 }
+# A response message sent back verbatim carries these, always null (the docs replay it as is).
+NULL_ASSISTANT_KEYS = frozenset({"refusal", "annotations", "audio", "function_call"})
 PART_KEYS = {
     "text": {"type", "text", "cache_control"},
     "image_url": {"type", "image_url", "cache_control"},
@@ -41,19 +43,18 @@ _EXPECTED_THINKING = (
 class _Walk:
     """What the walk over the messages has seen so far."""
 
-    signer: Signer
     turns: list[int]
-    verified: int = 0
     pending: list[str] = field(default_factory=list)  # tool call ids awaiting results
     pending_turn: int = 0
     results_in_turn: int = 0
+    reasoning: list[tuple[str, Any]] = field(default_factory=list)  # verified after the rest
 
 
 def check_messages(messages: list[Any], thinking: bool, signer: Signer) -> int:
     """Refuse a conversation the service refuses; returns the verified reasoning count."""
     roles = [_check_shape(index, message) for index, message in enumerate(messages)]
-    walk = _Walk(signer, anthropic_turns(roles))
-    for index, (role, message) in enumerate(zip(roles, messages)):
+    walk = _Walk(anthropic_turns(roles))
+    for index, (role, message) in enumerate(zip(roles, messages, strict=True)):
         if role == "system" and index > 0:
             raise err.bad_request("BAD_REQUEST: A system message can only be used once, as the "
                                   "first message in a conversation.")
@@ -67,7 +68,7 @@ def check_messages(messages: list[Any], thinking: bool, signer: Signer) -> int:
             _check_content(walk, index, message.get("content"), role)
     _require_results(walk)
     _check_final_turn(messages, roles, walk.turns, thinking)
-    return walk.verified
+    return sum(_check_reasoning(signer, path, summary) for path, summary in walk.reasoning)
 
 
 def anthropic_turns(roles: list[str]) -> list[int]:
@@ -86,10 +87,11 @@ def _check_shape(index: int, message: Any) -> str:
     if not isinstance(message, dict):
         raise err.bad_request(f"messages.{index}: Input should be a valid dictionary")
     role = message.get("role")
-    if role not in MESSAGE_KEYS:
+    if not isinstance(role, str) or role not in MESSAGE_KEYS:
         raise err.bad_request("BAD_REQUEST: Invalid role in the chat message")
-    for key in message:
-        if key not in MESSAGE_KEYS[role]:
+    for key, value in message.items():
+        if key not in MESSAGE_KEYS[role] and not (
+                role == "assistant" and key in NULL_ASSISTANT_KEYS and value is None):
             raise err.upstream_extra_input(f"messages.{index}.{key}")
     if "content" not in message and not (role == "assistant" and message.get("tool_calls")):
         raise err.bad_request(f"messages.{index}.content: Field required")
@@ -114,7 +116,7 @@ def _check_content(walk: _Walk, index: int, content: Any, role: str,
 
 def _check_part(walk: _Walk, index: int, position: int, part: Any, role: str) -> str:
     path = f"messages.{index}.content.{position}"
-    kind = part.get("type") if isinstance(part, dict) else None
+    kind = str(part.get("type")) if isinstance(part, dict) else ""
     if kind in OPEN_PARTS:
         return kind
     if kind not in PART_KEYS or (kind == "reasoning" and role != "assistant"):
@@ -130,7 +132,7 @@ def _check_part(walk: _Walk, index: int, position: int, part: Any, role: str) ->
     if kind == "image_url":
         _check_image(path, part.get("image_url"))
         return "image"
-    walk.verified += _check_reasoning(walk.signer, anthropic_path, part.get("summary"))
+    walk.reasoning.append((anthropic_path, part.get("summary")))
     return "thinking"
 
 
@@ -149,7 +151,7 @@ def _check_reasoning(signer: Signer, path: str, summary: Any) -> int:
     if not isinstance(summary, list) or not summary:
         raise err.bad_request(f"{path}.summary: Input should be a non-empty list")
     for entry in summary:
-        kind = entry.get("type") if isinstance(entry, dict) else None
+        kind = str(entry.get("type")) if isinstance(entry, dict) else ""
         keys = {"summary_text": {"type", "text", "signature"},
                 "summary_encrypted_text": {"type", "data"}}.get(kind)
         if keys is None:
@@ -270,6 +272,6 @@ def _first_block(message: dict[str, Any]) -> str | None:
     if isinstance(content, str):
         return "text" if content else None
     if isinstance(content, list) and content and isinstance(content[0], dict):
-        kind = content[0].get("type")
+        kind = str(content[0].get("type"))
         return {"reasoning": "thinking", "image_url": "image"}.get(kind, kind)
     return None

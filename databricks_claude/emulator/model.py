@@ -65,8 +65,8 @@ def _fill_default(reply: Reply, body: dict[str, Any], ctx: Context) -> None:
     prompt = conv.prompt_of(messages)
     tool = _tool_to_call(body, messages, prompt, ctx.tool_rounds)
     if tool is not None:
-        name = str((tool.get("function") or {}).get("name", "tool"))
-        parameters = (tool.get("function") or {}).get("parameters") or {}
+        name = str(conv.dig(tool, "function", "name") or "tool")
+        parameters = conv.dig(tool, "function", "parameters") or {}
         arguments = _dumps(ArgumentBuilder(prompt).build(parameters))
         reply.tool_calls.append(ToolCall(short_id("toolu_bdrk_01", reply.id), name, arguments))
         reply.text = f"I'll use {name} to help with that."
@@ -82,7 +82,8 @@ def _fill_default(reply: Reply, body: dict[str, Any], ctx: Context) -> None:
 
 def _tool_to_call(body: dict[str, Any], messages: list[dict[str, Any]], prompt: str,
                   default_rounds: int) -> dict[str, Any] | None:
-    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
+    listed = body.get("tools")
+    tools = [t for t in listed if isinstance(t, dict)] if isinstance(listed, list) else []
     choice = body.get("tool_choice", "auto")
     if not tools or choice == "none":
         return None
@@ -93,8 +94,8 @@ def _tool_to_call(body: dict[str, Any], messages: list[dict[str, Any]], prompt: 
     if not forced and done >= wanted:
         return None
     if isinstance(choice, dict):
-        named = (choice.get("function") or {}).get("name")
-        tools = [t for t in tools if (t.get("function") or {}).get("name") == named] or tools
+        named = conv.dig(choice, "function", "name")
+        tools = [t for t in tools if conv.dig(t, "function", "name") == named] or tools
     ranked = rank_tools(tools, prompt)
     return ranked[done % len(ranked)]
 
@@ -118,7 +119,8 @@ def _add_reasoning(reply: Reply, signer: Signer, thought: str, *, redacted: bool
 
 
 def _apply_stop(text: str, stop: Any) -> tuple[str, str]:
-    stops = [stop] if isinstance(stop, str) else [s for s in stop or [] if isinstance(s, str)]
+    listed = stop if isinstance(stop, list) else []
+    stops = [stop] if isinstance(stop, str) else [s for s in listed if isinstance(s, str)]
     cut = min((text.find(s) for s in stops if s and s in text), default=-1)
     return (text[:cut], "stop") if cut >= 0 else (text, "stop")
 
@@ -134,9 +136,9 @@ def _apply_max_tokens(reply: Reply, body: dict[str, Any]) -> None:
 
 
 def _json_schema(response_format: Any) -> dict[str, Any] | None:
-    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+    if conv.dig(response_format, "type") != "json_schema":
         return None
-    schema = (response_format.get("json_schema") or {}).get("schema")
+    schema = conv.dig(response_format, "json_schema", "schema")
     return schema if isinstance(schema, dict) else None
 
 

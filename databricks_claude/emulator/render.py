@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
-from typing import Any
+from collections.abc import Iterator
+from json.encoder import encode_basestring
+from typing import Any, NamedTuple
 
 from .reply import ReasoningBlock, Reply
 
@@ -73,35 +74,70 @@ def _usage(reply: Reply) -> dict[str, Any]:
     return usage
 
 
-def stream_events(reply: Reply) -> list[str]:
-    """The SSE events of the stream, the finish chunk last (without the `[DONE]` line)."""
+class Run(NamedTuple):
+    """Consecutive SSE events that differ in one JSON value: `head + value + tail` each."""
+
+    head: str
+    tail: str
+    values: list[str]
+
+
+def stream_runs(reply: Reply) -> list[Run]:
+    """The stream's events as runs, the finish chunk and `[DONE]` last."""
     head = ('data: {"model":' + encode_basestring(reply.model)
             + ',"choices":[{"delta":{"role":"assistant","content":')
     tail = ('},"index":0,"finish_reason":null}],"usage":{"prompt_tokens":'
             f'{reply.prompt_tokens},"completion_tokens":null,"total_tokens":null}},'
             f'"object":"chat.completion.chunk","id":{encode_basestring(reply.id)},'
             f'"created":{reply.created}}}\n\n')
-    events: list[str] = []
+    runs: list[Run] = []
     for block in reply.reasoning:
-        events.extend(head + _json(d) + tail for d in _reasoning_deltas(block, reply.chunk_size))
+        runs.extend(_reasoning_runs(head, tail, block, reply.chunk_size))
     if reply.text:
-        events.extend([head + encode_basestring(f) + tail
-                       for f in _fragments(reply.text, reply.chunk_size)])
+        runs.append(_string_run(head, tail, reply.text, reply.chunk_size))
     first_index = len(reply.reasoning) + (1 if reply.text else 0)
+    calls_head = head + 'null,"tool_calls":'
     for offset, call in enumerate(reply.tool_calls):
-        for delta in _tool_deltas(first_index + offset, call.id, call.name, call.arguments):
-            events.append(head + "null," + '"tool_calls":' + _json([delta]) + tail)
-    events.append(_finish_event(reply))
-    return events
+        deltas = _tool_deltas(first_index + offset, call.id, call.name, call.arguments)
+        runs.append(Run(calls_head, tail, [_json([delta]) for delta in deltas]))
+    runs.append(Run("", "", [_finish_event(reply), DONE]))
+    return runs
 
 
-def _reasoning_deltas(block: ReasoningBlock, size: int | None) -> list[list[dict[str, Any]]]:
+def event_count(runs: list[Run]) -> int:
+    """How many SSE events the runs hold."""
+    return sum(len(run.values) for run in runs)
+
+
+def encode_events(runs: list[Run], start: int = 0, stop: int | None = None,
+                  batch: int = 512) -> Iterator[bytes]:
+    """Events `start:stop`, encoded a batch at a time (one join per batch, no per-event work)."""
+    offset = 0
+    stop = event_count(runs) if stop is None else stop
+    for run in runs:
+        first, last = max(start - offset, 0), min(stop - offset, len(run.values))
+        joiner = run.tail + run.head
+        for index in range(first, last, batch):
+            values = run.values[index:min(index + batch, last)]
+            yield (run.head + joiner.join(values) + run.tail).encode("utf-8")
+        offset += len(run.values)
+
+
+def _string_run(head: str, tail: str, text: str, size: int | None) -> Run:
+    """Text deltas; quotes go into the template when no fragment needs escaping."""
+    pieces = _fragments(text, size) or [""]
+    if encode_basestring(text)[1:-1] == text:
+        return Run(head + '"', '"' + tail, pieces)
+    return Run(head, tail, list(map(encode_basestring, pieces)))
+
+
+def _reasoning_runs(head: str, tail: str, block: ReasoningBlock, size: int | None) -> list[Run]:
     if block.data is not None:
-        return [[_reasoning_block(block, None)]]
-    pieces = _fragments(block.text or "", size) or [""]
-    deltas = [[_reasoning_block(ReasoningBlock(piece), "")] for piece in pieces]
-    deltas.append([_reasoning_block(ReasoningBlock(""), block.signature)])
-    return deltas
+        return [Run(head, tail, [_json([_reasoning_block(block, None)])])]
+    prefix = head + '[{"type":"reasoning","summary":[{"type":"summary_text","text":'
+    text_run = _string_run(prefix, ',"signature":""}]}]' + tail, block.text or "", size)
+    signature = _json([_reasoning_block(ReasoningBlock(""), block.signature)])
+    return [text_run, Run(head, tail, [signature])]
 
 
 def _tool_deltas(index: int, call_id: str, name: str, arguments: str) -> list[dict[str, Any]]:
@@ -128,6 +164,8 @@ def _finish_event(reply: Reply) -> str:
 
 
 def _fragments(text: str, size: int | None) -> list[str]:
+    if size == 1:
+        return list(text)
     if size and size > 0:
         return [text[i:i + size] for i in range(0, len(text), size)]
     return _WORDS.findall(text)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass, field
-
-_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True)
@@ -61,9 +60,5 @@ def completion_tokens(reply: Reply) -> int:
 
 def short_id(prefix: str, seed: str) -> str:
     """An Anthropic-looking id (`msg_bdrk_01…`, `toolu_bdrk_01…`) derived from a seed."""
-    number = int.from_bytes(hashlib.sha256(seed.encode("utf-8")).digest()[:17], "big")
-    chars = []
-    for _ in range(22):
-        number, rest = divmod(number, 62)
-        chars.append(_ALPHABET[rest])
-    return prefix + "".join(chars)
+    encoded = base64.b64encode(hashlib.sha256(seed.encode("utf-8")).digest(), b"xZ")
+    return prefix + encoded[:22].decode("ascii")

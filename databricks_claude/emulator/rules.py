@@ -10,6 +10,7 @@ from typing import Any
 
 from . import wire_errors as err
 from .catalog import Endpoint
+from .conversation import dig
 from .history import check_messages
 from .signing import Signer
 
@@ -60,7 +61,8 @@ def _check_keys(body: dict[str, Any]) -> None:
         raise err.bad_request("BAD_REQUEST: n > 1 is not supported for Claude models.")
     for key in ("max_tokens", "max_completion_tokens"):
         value = body.get(key)
-        if value is not None and (not isinstance(value, int) or value < 1):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or value < 1):
             raise err.bad_request(f"{key}: Input should be an integer greater than 0")
     if "stream" in body and not isinstance(body["stream"], bool):
         raise err.bad_request("stream: Input should be a valid boolean")
@@ -79,7 +81,7 @@ def _check_thinking(body: dict[str, Any], endpoint: Endpoint) -> bool:
         return False
     if not isinstance(thinking, dict):
         raise err.upstream("thinking: Input should be a valid dictionary")
-    kind = thinking.get("type")
+    kind = str(thinking.get("type"))
     allowed = {"enabled": {"type", "budget_tokens", "display"},
                "adaptive": {"type", "display"}, "disabled": {"type"}}.get(kind)
     if allowed is None:
@@ -126,6 +128,10 @@ def _check_output_config(config: Any) -> None:
 
 
 def _check_sampling(body: dict[str, Any], endpoint: Endpoint, thinking: bool) -> None:
+    for key in ("temperature", "top_p", "top_k"):
+        value = body.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise err.bad_request(f"{key}: Input should be a valid number")
     temperature, top_p, top_k = body.get("temperature"), body.get("top_p"), body.get("top_k")
     if temperature is not None and not endpoint.temperature_allowed:
         raise err.bad_request(f"BAD_REQUEST: Model {endpoint.backing_id} does not support the "
@@ -221,8 +227,7 @@ def _check_tool_choice(choice: Any, names: list[str], thinking: bool) -> None:
     if choice is None or choice in ("auto", "none"):
         return
     if isinstance(choice, dict):
-        name = (choice.get("function") or {}).get("name") if choice.get("type") == "function" \
-            else None
+        name = dig(choice, "function", "name") if choice.get("type") == "function" else None
         if name not in names:
             raise err.bad_request("tool_choice: the named function is not among the tools")
     elif choice != "required":

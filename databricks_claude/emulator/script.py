@@ -1,4 +1,4 @@
-"""What a test puts into the emulator (scripted replies) and what it reads back (recorded requests)."""
+"""What a test puts into the emulator (scripted replies) and reads back (recorded requests)."""
 
 from __future__ import annotations
 

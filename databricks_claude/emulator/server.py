@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Any
 
-from .state import EmulatorState, Settings
+from .state import EmulatorState
 
 STARTUP_TIMEOUT = 10.0
 
@@ -33,8 +33,11 @@ class BackgroundServer:
     def __init__(self, app: Any, port: int = 0, host: str = "127.0.0.1") -> None:
         import uvicorn
 
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets of a TCP-proto
+        # listener; without it every response waits ~40 ms on Nagle + delayed ACK.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket.bind((host, port))
         self.host, self.port = host, self._socket.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",

@@ -26,7 +26,8 @@ def rank_tools(tools: Sequence[dict[str, Any]], prompt: str) -> list[dict[str, A
     prompt_words = words(prompt)
 
     def score(tool: dict[str, Any]) -> int:
-        function = tool.get("function") or {}
+        function = tool.get("function")
+        function = function if isinstance(function, dict) else {}
         name = str(function.get("name", ""))
         described = words(name) | words(str(function.get("description", "")))
         return len(prompt_words & described) + 2 * len(prompt_words & words(name))
@@ -63,7 +64,7 @@ class ArgumentBuilder:
             return self.object_for(schema)
         if kind == "array":
             item = self.build(schema.get("items", {"type": "string"}), name)
-            return [item] * max(1, int(schema.get("minItems", 1)))
+            return [item] * max(1, min(int(_number(schema.get("minItems"), 1)), 100))
         if kind in ("integer", "number"):
             return self.number_for(schema, integer=kind == "integer")
         if kind == "boolean":
@@ -72,9 +73,12 @@ class ArgumentBuilder:
 
     def object_for(self, schema: dict[str, Any]) -> dict[str, Any]:
         """The required properties (all of them when `required` is absent)."""
-        properties = schema.get("properties") or {}
+        properties = schema.get("properties")
+        properties = properties if isinstance(properties, dict) else {}
         wanted = schema.get("required", list(properties))
-        return {key: self.build(properties.get(key, {}), key) for key in wanted}
+        wanted = wanted if isinstance(wanted, list) else list(properties)
+        return {str(key): self.build(properties.get(key, {}), str(key)) for key in wanted
+                if isinstance(key, str)}
 
     def number_for(self, schema: dict[str, Any], *, integer: bool) -> int | float:
         """The next number of the prompt, else the minimum, else 1."""
@@ -82,7 +86,7 @@ class ArgumentBuilder:
             value = self._numbers[self._next_number]
             self._next_number += 1
         else:
-            value = float(schema.get("minimum", 1))
+            value = _number(schema.get("minimum"), 1)
         return int(value) if integer or value.is_integer() else value
 
     def string_for(self, name: str, fmt: str | None = None) -> str:
@@ -108,6 +112,12 @@ class ArgumentBuilder:
             return match.group(1)
         first = re.split(r"[\s\W]+|の", self.prompt)
         return next((w for w in first if w), self.prompt)
+
+
+def _number(value: Any, default: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    return float(value)
 
 
 def _type_of(schema: Any) -> str | None:

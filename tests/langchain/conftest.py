@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from lc_helpers import ENDPOINT, PNG, MakeLLM
 
 from databricks_claude.emulator import Emulator
 from langchain_databricks_claude import ChatDatabricksClaude
-
-ENDPOINT = "databricks-claude-sonnet-4-5"
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5Er"
-    "kJggg==")
-MakeLLM = Callable[..., ChatDatabricksClaude]
 
 
 @pytest.fixture

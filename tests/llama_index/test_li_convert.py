@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import http.server
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +95,7 @@ def test_response_blocks_thinking_before_text_then_tool_calls() -> None:
 
 def test_response_usage_is_where_token_counting_reads_it() -> None:
     response = to_chat_response(seed_completion())
-    assert response.raw["usage"]["prompt_tokens"] == 703
+    assert (response.raw or {})["usage"]["prompt_tokens"] == 703
     assert response.additional_kwargs == {"prompt_tokens": 703, "completion_tokens": 231,
                                           "total_tokens": 934}
     assert get_tokens_from_response(response) == (703, 231)
@@ -268,6 +270,30 @@ def test_image_from_bytes_path_and_data_url(tmp_path: Path) -> None:
     assert wire["content"][1] == {"type": "image_url", "image_url": {"url": data_url}}
 
 
+def test_remote_image_url_is_fetched_into_a_data_url() -> None:
+    """The service refuses remote image URLs: the image is fetched and sent inline."""
+    class PngHandler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            self.wfile.write(PNG)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PngHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/pixel.png"
+        message = ChatMessage(role="user", blocks=[ImageBlock(url=url)])
+        (part,) = to_core_messages([message])[0].parts
+    finally:
+        server.shutdown()
+    assert part == ImagePart("data:image/png;base64," + base64.b64encode(PNG).decode())
+
+
 def test_image_without_mimetype_is_guessed(tmp_path: Path) -> None:
     path = tmp_path / "pixel"  # no suffix: the type comes from the bytes
     path.write_bytes(PNG)
@@ -363,7 +389,7 @@ def test_stream_chunks_reasoning_then_text() -> None:
     final = chunks[-1]
     assert isinstance(deltas[-1], FinishDelta)
     assert final == to_chat_response(deltas[-1].completion)
-    assert final.raw["usage"]["completion_tokens"] == 9
+    assert (final.raw or {})["usage"]["completion_tokens"] == 9
     assert get_tokens_from_response(final) == (4, 9)
 
 

@@ -3,6 +3,8 @@ callbacks and instrumentation, request options, errors and the shared client."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 import subprocess
 import sys
 import threading
@@ -25,6 +27,7 @@ from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.prompts import PromptTemplate
 
 from databricks_claude.emulator import Emulator, ScriptedReply
 from databricks_claude.errors import ConfigurationError, StreamInterruptedError
@@ -110,6 +113,19 @@ def test_client_built_once_and_shared_across_threads(make_llm: MakeLLM) -> None:
     assert llm.client is seen[0]
 
 
+def test_copies_build_their_own_client(make_llm: MakeLLM, emulator: Emulator) -> None:
+    llm = make_llm()
+    llm.chat(QUESTION)
+    moved = llm.model_copy(update={"token": "dapi-wrong"})
+    assert moved.client is not llm.client
+    assert moved.client.config.credentials is not llm.client.config.credentials
+    for clone in (copy.deepcopy(llm), pickle.loads(pickle.dumps(llm))):
+        assert clone.endpoint == llm.endpoint and clone.token == llm.token
+        assert clone.chat(QUESTION).message.content
+        clone.close()
+    moved.close()
+
+
 # ----------------------------------------------------------------------------------------------
 # Chat and complete, with reasoning
 
@@ -160,6 +176,13 @@ def test_stream_equals_chat(make_llm: MakeLLM, emulator: Emulator) -> None:
     whole = llm.chat(QUESTION).message
     streamed = list(llm.stream_chat(QUESTION))[-1].message
     assert streamed.blocks == whole.blocks
+
+
+def test_predict_and_stream_use_chat(make_llm: MakeLLM, emulator: Emulator) -> None:
+    llm = make_llm(system_prompt="Be brief.")
+    assert "Say hi" in llm.predict(PromptTemplate("Say {what}"), what="hi")
+    assert body(emulator)["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert "Say hi" in "".join(llm.stream(PromptTemplate("Say {what}"), what="hi"))
 
 
 def test_complete_forms(make_llm: MakeLLM, emulator: Emulator) -> None:
@@ -341,6 +364,29 @@ def test_broken_stream_raises_with_partial(make_llm: MakeLLM, emulator: Emulator
         for chunk in make_llm(max_retries=0).stream_chat(QUESTION):
             received.append(chunk.delta or "")
     assert caught.value.partial.text == "".join(received)
+
+
+def test_resume_streams_continues_a_broken_text_stream(
+        make_llm: MakeLLM, emulator: Emulator) -> None:
+    emulator.script(ScriptedReply(text="one two three", chunk_size=3),
+                    ScriptedReply(text=" and the rest.", chunk_size=3))
+    emulator.fault("drop_after", chunks=3)
+    chunks = list(make_llm(resume_streams=True).stream_chat(QUESTION))
+    content = chunks[-1].message.content or ""
+    assert "".join(c.delta or "" for c in chunks) == content
+    prefill = body(emulator)["messages"][-1]
+    assert prefill["role"] == "assistant" and content == prefill["content"] + " and the rest."
+
+
+def test_retries_and_oauth(emulator: Emulator) -> None:
+    llm = DatabricksClaude(endpoint=ENDPOINT, host=emulator.host, client_id=emulator.client_id,
+                           client_secret=emulator.client_secret, max_retries=1,
+                           default_headers={"X-Team": "li"})
+    emulator.fault("status", status=503)
+    assert "17 * 23" in (llm.chat(QUESTION).message.content or "")
+    chat = [r for r in emulator.requests if r.path.endswith("/chat/completions")]
+    assert len(chat) == 2 and chat[-1].headers.get("x-team") == "li"
+    llm.close()
 
 
 def test_no_warning_without_adjustment(make_llm: MakeLLM) -> None:

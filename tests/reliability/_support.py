@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import os
+import random
+import reprlib
 import threading
 from collections import Counter
 from pathlib import Path
@@ -33,8 +35,8 @@ def report(line: str) -> None:
 
 
 def examples(default: int) -> int:
-    """Hypothesis examples per property test: `default`, or RELIABILITY_EXAMPLES when set."""
-    return int(os.environ.get("RELIABILITY_EXAMPLES", default))
+    """Hypothesis examples of a property test: `default` times RELIABILITY_SCALE (default 1)."""
+    return max(1, int(default * float(os.environ.get("RELIABILITY_SCALE", "1"))))
 
 
 def load_fixture(name: str) -> Any:
@@ -77,11 +79,12 @@ json_values = st.recursive(
     max_leaves=10,
 )
 # A cheaper variant for fields that are not the focus of a test (generation time adds up).
-small_json = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from(WIRE_STRINGS)),
-    lambda inner: st.one_of(st.lists(inner, max_size=2),
-                            st.dictionaries(st.sampled_from(WIRE_KEYS), inner, max_size=2)),
-    max_leaves=4,
+_small_scalar = st.one_of(st.none(), st.booleans(), st.integers(-2, 2),
+                          st.sampled_from(WIRE_STRINGS))
+small_json = st.one_of(
+    _small_scalar,
+    st.lists(_small_scalar, max_size=2),
+    st.dictionaries(st.sampled_from(WIRE_KEYS), _small_scalar, max_size=2),
 )
 # Values JSON itself cannot carry but a Python caller (feed_chunk, parse_completion) can pass.
 python_oddities = st.sampled_from(
@@ -165,6 +168,68 @@ def mutated(draw: st.DrawFn, seeds: list[Any], max_mutations: int = 3) -> tuple[
     return tree, touched
 
 
+def short_repr(value: Any) -> str:
+    """A bounded repr, safe for very deep or very large values."""
+    return _REPR.repr(value)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxdict, _REPR.maxlist = 6, 80, 80, 8, 8
+
+
 def describe_error(error: BaseException) -> str:
     """`Type: message`, for assertion messages."""
     return f"{type(error).__name__}: {error}"
+
+
+# ----------------------------------------------------------------------------------------------
+# The same hostility driven by a `random.Random` that hypothesis seeds (`st.randoms()`): an
+# order of magnitude cheaper to generate than composite strategies, which is what lets each
+# parser see 10,000+ cases within the CI time budget. Failures still report the input.
+
+ODDITIES = (float("nan"), float("inf"), b"bytes", (1, 2), frozenset({1}), 10**30, -1, 1.5,
+            True, "")
+
+
+_ALPHABET = "ab{}[]\"\\:, \n\u00e9\u4e16\U0001f600\x00"
+
+
+def rand_scalar(rnd: random.Random) -> Any:
+    """A random JSON scalar, biased towards the strings and keys of the wire format."""
+    pick = rnd.randrange(8)
+    if pick == 0:
+        return None
+    if pick == 1:
+        return rnd.random() < 0.5
+    if pick == 2:
+        return rnd.choice((0, 1, -1, 2**63, rnd.randint(-1000, 1000)))
+    if pick == 3:
+        return rnd.choice((0.5, -0.0, 1e308, rnd.uniform(-1e6, 1e6)))
+    if pick in (4, 5):
+        return rnd.choice(WIRE_STRINGS)
+    if pick == 6:
+        return rnd.choice(WIRE_KEYS)
+    return "".join(rnd.choice(_ALPHABET) for _ in range(rnd.randrange(6)))
+
+
+def rand_json(rnd: random.Random, depth: int = 0) -> Any:
+    """A random JSON value, at most three levels deep."""
+    pick = rnd.randrange(10)
+    if depth >= 3 or pick < 5:
+        return rand_scalar(rnd)
+    if pick < 7:
+        return [rand_json(rnd, depth + 1) for _ in range(rnd.randrange(4))]
+    keys = WIRE_KEYS if rnd.random() < 0.8 else WIRE_STRINGS
+    return {rnd.choice(keys): rand_json(rnd, depth + 1) for _ in range(rnd.randrange(5))}
+
+
+def rand_mutate(rnd: random.Random, tree: Any, times: int = 3,
+                oddities: bool = True) -> tuple[Any, list[tuple[Any, ...]]]:
+    """`tree` with 1..times random mutations (see `mutate`); also returns the paths touched."""
+    touched = []
+    for _ in range(rnd.randint(1, times)):
+        path = rnd.choice(paths(tree))
+        how = rnd.choice(MUTATIONS if oddities else MUTATIONS[:-1])
+        tree = mutate(tree, path, how, rand_json(rnd), rnd.choice(ODDITIES))
+        touched.append(path)
+    return tree, touched
