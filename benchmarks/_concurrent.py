@@ -11,12 +11,13 @@ from collections.abc import Callable, Iterator
 
 from _harness import Budget, Result, Settings, row
 from _server import Target
-from _subjects import SUBJECTS, Factory, Subject
+from _subjects import SUBJECTS, Factory, Subject, raw_httpx_over_aiohttp
 
 WARM = "500 concurrent, warm"
 COLD = "500 concurrent, fresh client"
 CALLS = 500
 PLAIN_HTTPX = "core client (plain httpx backend)"
+HTTPX_AIOHTTP = "raw httpx (httpx-aiohttp transport)"
 BACKEND_ENV = "DATABRICKS_CLAUDE_HTTP_BACKEND"
 OURS = ("core client", PLAIN_HTTPX, "ChatDatabricksClaude", "DatabricksClaude (llama-index)")
 BUDGETS = (Budget("raw httpx", ratio=1.2), Budget("raw aiohttp", ratio=2.0))
@@ -87,7 +88,8 @@ def cold_samples(factory: Factory, target: Target, calls: int, rounds: int) -> l
 
 def _plan() -> list[tuple[str, Factory]]:
     rows = list(SUBJECTS.items())
-    rows.insert(3, (PLAIN_HTTPX, SUBJECTS["core client"]))
+    rows.insert(2, (HTTPX_AIOHTTP, raw_httpx_over_aiohttp))
+    rows.insert(4, (PLAIN_HTTPX, SUBJECTS["core client"]))
     return rows
 
 

@@ -5,35 +5,39 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from _harness import Budget, Result, Settings, measure
+from _harness import Budget, Result, Settings, measure, row
 
 SECTION = "import"
 PLUS = 0.1  # seconds an adapter may add to its framework's import
 
-# (row, module, floor row, budget); the floors come first.
+LC = "langchain_core BaseChatModel"
+LI = "llama_index.core.llms"
+
+# (row, import statement, floor row, budget); the floors come first. `langchain_core.
+# language_models` imports its classes lazily, so its floor is the statement every LangChain
+# chat model runs: importing BaseChatModel.
 ROWS: tuple[tuple[str, str, str | None, Budget | None], ...] = (
-    ("httpx", "httpx", None, None),
-    ("databricks_claude (core)", "databricks_claude", "httpx", None),
-    ("langchain_core.language_models", "langchain_core.language_models", None, None),
-    ("langchain_databricks_claude", "langchain_databricks_claude",
-     "langchain_core.language_models", Budget("langchain_core.language_models", plus=PLUS)),
-    ("databricks_langchain", "databricks_langchain", "langchain_core.language_models", None),
-    ("llama_index.core.llms", "llama_index.core.llms", None, None),
-    ("llama_index_databricks_claude", "llama_index_databricks_claude",
-     "llama_index.core.llms", Budget("llama_index.core.llms", plus=PLUS)),
-    ("llama_index.llms.databricks", "llama_index.llms.databricks", "llama_index.core.llms", None),
+    ("httpx", "import httpx", None, None),
+    ("databricks_claude (core)", "from databricks_claude import DatabricksClaudeClient",
+     "httpx", None),
+    (LC, "from langchain_core.language_models import BaseChatModel", None, None),
+    ("langchain_databricks_claude", "from langchain_databricks_claude import ChatDatabricksClaude",
+     LC, Budget(LC, plus=PLUS)),
+    ("databricks_langchain", "from databricks_langchain import ChatDatabricks", LC, None),
+    (LI, "import llama_index.core.llms", None, None),
+    ("llama_index_databricks_claude",
+     "from llama_index_databricks_claude import DatabricksClaude", LI, Budget(LI, plus=PLUS)),
+    ("llama_index.llms.databricks", "from llama_index.llms.databricks import Databricks", LI,
+     None),
 )
 
-_PROBE = (
-    "import time; t = time.perf_counter(); import {module}; "
-    "print(time.perf_counter() - t)"
-)
+_PROBE = "import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
 
 
-def import_seconds(module: str) -> float:
-    """Seconds to import `module` in a new interpreter (its start-up excluded)."""
+def import_seconds(statement: str) -> float:
+    """Seconds to run an import statement in a new interpreter (its start-up excluded)."""
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(module=module)],
+        [sys.executable, "-c", _PROBE.format(statement=statement)],
         capture_output=True, text=True, timeout=120, check=False,
     )
     if out.returncode != 0:
@@ -45,14 +49,8 @@ def run(settings: Settings) -> list[Result]:
     """Every import row, medians over fresh processes (the first, which fills caches, dropped)."""
     results = []
     rounds = settings.n(settings.rounds, 3)
-    for name, module, floor, budget in ROWS:
-        if not settings.wants(SECTION, name):
-            continue
-        settings.log(f"  import {module}")
-        result = Result(SECTION, name, [], floor=floor, budgets=(budget,) if budget else ())
-        try:
-            result.samples = measure(lambda m=module: import_seconds(m), rounds)
-        except Exception as exc:  # a missing optional package is a row, not a crash
-            result.error = str(exc)[:120]
-        results.append(result)
-    return results
+    for name, statement, floor, budget in ROWS:
+        results.append(row(settings, SECTION, name,
+                           lambda s=statement: measure(lambda: import_seconds(s), rounds),
+                           floor=floor, budgets=(budget,) if budget else (), note=statement))
+    return [r for r in results if r is not None]

@@ -58,13 +58,18 @@ def _answer_text(body: dict[str, Any]) -> str:
 class RawHttpx(Subject):
     """The floor: httpx, a JSON body, `response.json()`, and line-by-line SSE parsing."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, *, aiohttp_transport: bool = False) -> None:
         import httpx
 
         self.target = target
         self.headers = {"Authorization": f"Bearer {target.token}"}
         self.client = httpx.Client(timeout=300)
-        self.aclient = httpx.AsyncClient(timeout=300)
+        transport = None
+        if aiohttp_transport:  # what the core uses when httpx-aiohttp is installed
+            from httpx_aiohttp import AiohttpTransport
+
+            transport = AiohttpTransport()
+        self.aclient = httpx.AsyncClient(timeout=300, transport=transport)
 
     def invoke(self) -> str:
         """POST, raise on an error status, parse the JSON body."""
@@ -221,6 +226,11 @@ class LlamaIndexLLM(Subject):
             await self.llm.aclose()
         elif getattr(self.llm, "_aclient", None) is not None:  # OpenAI-based: AsyncOpenAI
             await self.llm._aclient.close()
+
+
+def raw_httpx_over_aiohttp(target: Target) -> Subject:
+    """Raw httpx with the `httpx-aiohttp` transport (default pool limits)."""
+    return RawHttpx(target, aiohttp_transport=True)
 
 
 def our_langchain(target: Target) -> Subject:

@@ -42,6 +42,7 @@ from databricks_claude.profiles import ModelProfile, get_profile
 
 if TYPE_CHECKING:
     from databricks_claude.client import DatabricksClaudeClient
+    from databricks_claude.request import DatabricksClaudeWarning
 
 __version__ = "0.1.0"
 
@@ -55,6 +56,7 @@ __all__ = [
     "ConfigurationError",
     "DatabricksClaudeClient",
     "DatabricksClaudeError",
+    "DatabricksClaudeWarning",
     "EndpointNotFoundError",
     "ImagePart",
     "MalformedResponseError",
@@ -82,4 +84,8 @@ def __getattr__(name: str) -> Any:
         from databricks_claude.client import DatabricksClaudeClient
 
         return DatabricksClaudeClient
+    if name == "DatabricksClaudeWarning":
+        from databricks_claude.request import DatabricksClaudeWarning
+
+        return DatabricksClaudeWarning
     raise AttributeError(f"module 'databricks_claude' has no attribute {name!r}")

@@ -203,11 +203,17 @@ def error_from_response(status: int, body: Any, headers: Mapping[str, str]) -> A
     kwargs: dict[str, Any] = {"status": status, "error_code": error_code,
                               "request_id": request_id, "body": body}
     if cls is RateLimitError:
-        retry_after = parse_retry_after(_header(headers, "retry-after")) or body_retry_after
+        retry_after = parse_retry_after(_header(headers, "retry-after"))
+        if retry_after is None:  # "Retry-After: 0" is an answer, not a missing header
+            retry_after = body_retry_after
         return RateLimitError(message, retry_after=retry_after, **kwargs)
     error = cls(message, **kwargs)
     if status == 408 or status >= 500:
         error.retryable = True
+        # A 503 may say when to come back: the retry policy honours it like a 429's.
+        retry_after = parse_retry_after(_header(headers, "retry-after"))
+        if retry_after is not None:
+            error.retry_after = retry_after  # type: ignore[attr-defined]
     return error
 
 

@@ -43,9 +43,10 @@ __all__ = ["ChatDatabricksClaude"]
 
 # Per-call settings read from kwargs, falling back to the field of the same name.
 _OPTION_FIELDS = ("max_tokens", "temperature", "top_p", "top_k", "thinking", "effort")
-# Per-call kwargs that are not payload keys.
+# Per-call kwargs that are not payload keys (the rest are merged at the payload root).
 _CALL_KWARGS = frozenset({*_OPTION_FIELDS, "tools", "tool_choice", "extra_body", "model_kwargs",
-                          "model", "stream", "stream_usage", "cache_system_prompt"})
+                          "model", "n", "stream", "stream_usage", "cache_system_prompt",
+                          "ls_structured_output_format", "structured_output_format"})
 _EFFORTS = ["low", "medium", "high", "xhigh", "max"]
 
 # Clients live outside the pydantic object so that copies, pickles and serialization of a model
@@ -120,7 +121,7 @@ class ChatDatabricksClaude(BaseChatModel):
     default_headers: dict[str, str] | None = None
     """Extra HTTP headers sent with every request."""
 
-    max_tokens: int | None = Field(default=None, alias="max_tokens_to_sample")
+    max_tokens: int | None = None
     """Output token limit; default from the model profile."""
     temperature: float | None = None
     top_p: float | None = None
@@ -192,9 +193,11 @@ class ChatDatabricksClaude(BaseChatModel):
     def _resolve_model_profile(self) -> LCModelProfile | None:
         """LangChain's profile dict from the core's model profile for this endpoint."""
         core = get_profile(self.endpoint)
+        # Remote image URLs are passed through, but the service is not known to fetch them
+        # (SPEC §9 item 9): only base64 data is advertised.
         profile = LCModelProfile(
             max_input_tokens=core.context_window, max_output_tokens=core.max_output_tokens,
-            text_inputs=True, image_inputs=core.vision, image_url_inputs=core.vision,
+            text_inputs=True, image_inputs=core.vision, image_url_inputs=False,
             image_tool_message=core.vision, pdf_inputs=False, audio_inputs=False,
             video_inputs=False, text_outputs=True, reasoning_output=True, tool_calling=True,
             tool_choice=True, tool_call_streaming=True, structured_output=True,
@@ -292,6 +295,7 @@ class ChatDatabricksClaude(BaseChatModel):
             stop=stop if stop is not None else self.stop,
             tools=_tool_specs(kwargs.get("tools")),
             tool_choice=kwargs.get("tool_choice"),
+            n=kwargs.get("n"),
             extra_body=self._extra_body(kwargs),
         )
         return _Call(

@@ -11,6 +11,8 @@ import time
 import httpx
 import pytest
 
+from databricks_claude.emulator import Emulator
+
 PROMPT = "What is the weather in Paris, and what is 17 * 23?"
 
 
@@ -56,12 +58,14 @@ def test_unknown_endpoint_exits_4_with_advice() -> None:
     assert "--endpoint" in result.stderr
 
 
-def test_workspace_without_credentials_exits_2_before_any_request() -> None:
-    result = _cli("chat", "hi", "--framework", "core",
-                  DATABRICKS_HOST="https://adb-1.2.azuredatabricks.net")
+def test_workspace_without_credentials_exits_2_before_any_chat_request(emulator: Emulator) -> None:
+    # A reachable host (the emulator) with no credential anywhere: databricks-sdk, when
+    # installed, gets its say first and finds nothing either.
+    result = _cli("chat", "hi", "--framework", "core", DATABRICKS_HOST=emulator.host)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "DATABRICKS_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr
+    assert not [r for r in emulator.requests if r.path.endswith("/chat/completions")]
 
 
 def test_bad_thinking_budget_is_a_usage_error() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -308,6 +309,14 @@ STRICT_CASES: list[tuple[str, dict[str, Any], dict[str, Any] | str]] = [
             {"type": "summary_text", "text": "t", "signature": "s"}]}]},
         {"role": "user", "content": "c"}]),
      _upstream("messages.1: The final block in an assistant message cannot be `thinking`.")),
+    ("reasoning in the final assistant message with thinking off", chat(messages=[
+        {"role": "user", "content": "a"},
+        {"role": "assistant", "content": [{"type": "reasoning", "summary": [
+            {"type": "summary_text", "text": "t", "signature": "s"}]},
+            {"type": "text", "text": "partial"}]}]),
+     _upstream("messages.1.content.0: When thinking is disabled, an `assistant` message in the "
+               "final position cannot contain `thinking`. To use thinking blocks, enable "
+               "`thinking` in your request.")),
     ("tool loop without reasoning (text)",
      thinking_request(messages=_tool_turn("Let me check.")),
      _upstream(EXPECTED_THINKING.format("text"))),
@@ -584,6 +593,12 @@ def test_status_faults(emulator: Emulator, client: httpx.Client) -> None:
     custom = client.post(CHAT, json=chat())
     assert custom.status_code == 500 and custom.json() == {"error_code": "X", "message": "custom"}
     assert client.post(CHAT, json=chat()).status_code == 200
+    for status, code in [(500, "INTERNAL_ERROR"), (504, "DEADLINE_EXCEEDED"), (403, 403),
+                         (400, "BAD_REQUEST")]:
+        emulator.fault("status", status=status)
+        response = client.post(CHAT, json=chat())
+        assert response.status_code == status and response.json()["error_code"] == code
+        assert response.headers["x-databricks-request-id"]
 
 
 def test_reset_fault_closes_without_a_response(emulator: Emulator,
@@ -619,6 +634,18 @@ def test_malformed_fault_inserts_a_garbage_event(emulator: Emulator,
     assert payloads[1] == "{not json" and payloads[-1] == "[DONE]"
     emulator.fault("malformed")
     assert client.post(CHAT, json=chat()).text == "{not json"
+
+
+def test_non_streaming_body_faults(emulator: Emulator, client: httpx.Client) -> None:
+    emulator.fault("drop_after")
+    with pytest.raises(httpx.TransportError):
+        client.post(CHAT, json=chat())
+    emulator.fault("truncate")
+    cut = client.post(CHAT, json=chat())
+    assert cut.status_code == 200
+    with pytest.raises(json.JSONDecodeError):
+        cut.json()
+    assert client.post(CHAT, json=chat()).status_code == 200
 
 
 def test_stall_faults(emulator: Emulator, client: httpx.Client) -> None:
@@ -693,6 +720,34 @@ def test_starts_fast_and_stops_cleanly() -> None:
     assert time.perf_counter() - stopping < 2.0
     with pytest.raises(RuntimeError):
         _ = emu.host
+
+
+def test_serve_blocks_and_prints_nothing() -> None:
+    port = _free_port()
+    code = f"from databricks_claude.emulator.server import serve; serve({port}, 'tok')"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.post(f"http://127.0.0.1:{port}{CHAT}", json=chat(),
+                                      headers={"Authorization": "Bearer tok"})
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert response.status_code == 200
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert out == ""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def test_importing_the_package_does_not_import_the_server() -> None:

@@ -30,7 +30,8 @@ class ActionResponse(Response):
         started = False
         for kind, value in self.actions:
             if kind == "sleep":
-                await asyncio.sleep(value)
+                if await _client_left_within(receive, value):
+                    return
                 continue
             if kind == "close":
                 await close_connection(receive, abort=not started)
@@ -64,6 +65,15 @@ async def close_connection(receive: Receive, *, abort: bool) -> None:
     # Wait until the server has seen the disconnect, so it does not answer on our behalf.
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(_until_disconnect(receive), 5)
+
+
+async def _client_left_within(receive: Receive, seconds: float) -> bool:
+    """Pause; True (early) if the client disconnected meanwhile: nobody is left to answer."""
+    try:
+        await asyncio.wait_for(_until_disconnect(receive), seconds)
+    except asyncio.TimeoutError:
+        return False
+    return True
 
 
 async def _until_disconnect(receive: Receive) -> None:

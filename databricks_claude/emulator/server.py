@@ -85,5 +85,11 @@ class BackgroundServer:
         self._server.lifespan = config.lifespan_class(config)
         await self._server.startup(sockets=[self._socket])
         await self._stop.wait()
+        # Break open connections first: stalled responses see the disconnect and end.
+        for connection in list(self._server.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+        await asyncio.sleep(0)
         self._server.force_exit = True
         await self._server.shutdown(sockets=[self._socket])

@@ -26,6 +26,7 @@ def rank_tools(tools: Sequence[dict[str, Any]], prompt: str) -> list[dict[str, A
     prompt_words = words(prompt)
 
     def score(tool: dict[str, Any]) -> int:
+        """Shared words, those in the name counting triple."""
         function = tool.get("function")
         function = function if isinstance(function, dict) else {}
         name = str(function.get("name", ""))

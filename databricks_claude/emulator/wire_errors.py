@@ -77,16 +77,17 @@ def rate_limit_body(endpoint: str) -> dict[str, Any]:
 
 def status_body(status: int, endpoint: str) -> dict[str, Any]:
     """A plausible default body for an injected status fault."""
+    known = {401: unauthenticated, 403: invalid_token, 404: endpoint_not_found}
+    if status in known:
+        return known[status]().body
     if status == 429:
         return rate_limit_body(endpoint)
-    codes = {400: "BAD_REQUEST", 401: 401, 403: 403, 404: "ENDPOINT_NOT_FOUND",
-             500: "INTERNAL_ERROR", 502: "BAD_GATEWAY", 503: "TEMPORARILY_UNAVAILABLE",
-             504: "DEADLINE_EXCEEDED"}
-    if status == 404:
-        return dict(ENDPOINT_NOT_FOUND_BODY)
+    codes = {400: "BAD_REQUEST", 500: "INTERNAL_ERROR", 502: "BAD_GATEWAY",
+             503: "TEMPORARILY_UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
     code = codes.get(status, "INTERNAL_ERROR")
     return {"error_code": code, "message": f"{code}: emulated error (status {status})"}
 
 
 def seconds(value: float) -> str:
+    """A Retry-After value: whole seconds without a decimal point."""
     return str(int(value)) if float(value).is_integer() else str(value)

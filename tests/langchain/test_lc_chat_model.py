@@ -348,9 +348,12 @@ def test_rate_limit_error(make_llm: MakeLLM, emulator: Emulator) -> None:
 
 
 def test_bad_request_and_context_overflow(make_llm: MakeLLM, emulator: Emulator) -> None:
+    with pytest.raises(ValueError, match="n=2"):
+        make_llm().invoke("hi", n=2)  # refused before sending
     with pytest.raises(ModelInvalidRequestError) as bad:
-        make_llm().invoke("hi", n=2)
+        make_llm().invoke("hi", presence_penalty=0.5)  # unknown key: the service refuses it
     assert isinstance(bad.value, core_errors.BadRequestError)
+    assert "presence_penalty" in str(bad.value)
     emulator.fault("status", status=400, body={
         "error_code": "BAD_REQUEST", "message": "{\"message\":\"Input is too long.\"}"})
     with pytest.raises(ContextOverflowError) as info:
@@ -376,6 +379,34 @@ def test_stream_interrupted_error_keeps_the_partial(make_llm: MakeLLM,
     assert isinstance(info.value, StreamInterruptedError)
     assert isinstance(info.value, core_errors.StreamInterruptedError)
     assert info.value.partial.text == "".join(received) != ""
+
+
+def test_resume_streams(make_llm: MakeLLM, emulator: Emulator) -> None:
+    emulator.script(ScriptedReply(text="one two three four five six", chunk_size=3),
+                    ScriptedReply(text="four five six", chunk_size=3))
+    emulator.fault("drop_after", chunks=3)
+    total = _sum(list(make_llm(resume_streams=True).stream("hi")))
+    assert total.content.startswith("one") and total.content.endswith("six")
+    assert len(emulator.requests) == 2
+
+
+def test_base_url(emulator: Emulator) -> None:
+    llm = ChatDatabricksClaude(endpoint=ENDPOINT, host=emulator.host, token=emulator.token,
+                               base_url=f"{emulator.host}/serving-endpoints")
+    assert llm.invoke("hi").content
+    llm.close()
+
+
+def test_copies_and_pickles(make_llm: MakeLLM) -> None:
+    import copy
+    import pickle
+
+    llm = make_llm(thinking=True, max_tokens=4096)
+    llm.invoke("hi")
+    for clone in (copy.deepcopy(llm), pickle.loads(pickle.dumps(llm))):
+        assert clone.invoke("hi").additional_kwargs["reasoning_content"]
+        assert clone.client() is not llm.client()
+        clone.close()
 
 
 # ---- serialization and profile ----------------------------------------------------------------

@@ -1,8 +1,10 @@
 """One way to call each public surface (core client, LangChain, LlamaIndex) in each mode.
 
 A driver builds its object against an emulator and runs one call in a mode: `invoke`,
-`ainvoke`, `stream` or `astream`. It returns an `Outcome`: the text the caller received (for a
-stream, the text of every chunk handed out before any error) and the error, if one was raised.
+`ainvoke`, `stream` or `astream` (each async call in its own `asyncio.run`, as a script would;
+objects are not closed between calls, so that state such as an OAuth token carries over).
+It returns an `Outcome`: the text the caller received (for a stream, the text of every chunk
+handed out before any error) and the error, if one was raised.
 """
 
 from __future__ import annotations
@@ -86,10 +88,7 @@ class CoreDriver(Driver):
         return str(obj.complete([Message.user(prompt)]).text)
 
     async def ainvoke(self, obj: Any, prompt: str) -> str:
-        try:
-            return str((await obj.acomplete([Message.user(prompt)])).text)
-        finally:
-            await obj.aclose()
+        return str((await obj.acomplete([Message.user(prompt)])).text)
 
     def _take(self, delta: Any, out: Outcome) -> None:
         if isinstance(delta, TextDelta):
@@ -102,11 +101,8 @@ class CoreDriver(Driver):
             self._take(delta, out)
 
     async def astream(self, obj: Any, prompt: str, out: Outcome) -> None:
-        try:
-            async for delta in obj.astream([Message.user(prompt)]):
-                self._take(delta, out)
-        finally:
-            await obj.aclose()
+        async for delta in obj.astream([Message.user(prompt)]):
+            self._take(delta, out)
 
 
 class LangChainDriver(Driver):
@@ -125,10 +121,7 @@ class LangChainDriver(Driver):
         return str(obj.invoke(prompt).text)
 
     async def ainvoke(self, obj: Any, prompt: str) -> str:
-        try:
-            return str((await obj.ainvoke(prompt)).text)
-        finally:
-            await obj.aclose()
+        return str((await obj.ainvoke(prompt)).text)
 
     def _take(self, chunk: Any, out: Outcome) -> None:
         text = chunk.text
@@ -140,11 +133,8 @@ class LangChainDriver(Driver):
             self._take(chunk, out)
 
     async def astream(self, obj: Any, prompt: str, out: Outcome) -> None:
-        try:
-            async for chunk in obj.astream(prompt):
-                self._take(chunk, out)
-        finally:
-            await obj.aclose()
+        async for chunk in obj.astream(prompt):
+            self._take(chunk, out)
 
 
 class LlamaIndexDriver(Driver):
@@ -169,10 +159,7 @@ class LlamaIndexDriver(Driver):
         return str(obj.chat(self._messages(prompt)).message.content or "")
 
     async def ainvoke(self, obj: Any, prompt: str) -> str:
-        try:
-            return str((await obj.achat(self._messages(prompt))).message.content or "")
-        finally:
-            await obj.aclose()
+        return str((await obj.achat(self._messages(prompt))).message.content or "")
 
     def _take(self, response: Any, out: Outcome) -> None:
         if response.delta:
@@ -184,11 +171,8 @@ class LlamaIndexDriver(Driver):
             self._take(response, out)
 
     async def astream(self, obj: Any, prompt: str, out: Outcome) -> None:
-        try:
-            async for response in await obj.astream_chat(self._messages(prompt)):
-                self._take(response, out)
-        finally:
-            await obj.aclose()
+        async for response in await obj.astream_chat(self._messages(prompt)):
+            self._take(response, out)
 
 
 DRIVERS: dict[str, Callable[[], Driver]] = {

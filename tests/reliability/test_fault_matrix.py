@@ -44,6 +44,7 @@ class Row:
     partial: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     exact_delays: tuple[float, ...] | None = None
+    harmless: bool = False  # the fault does not fail the request (nothing to retry)
 
 
 def _status(status: int, times: int = 1, **params: Any) -> tuple[tuple[str, int, dict[str, Any]]]:
@@ -80,14 +81,16 @@ ROWS = [
         partial="alpha beta "),
     Row("malformed first chunk", (("malformed", 1, {"after": 0}),), recovers=STREAMS,
         error=errors.MalformedResponseError),
-    Row("stall before the first byte", (("stall", 1, {"seconds": 3.0}),),
-        settings={"timeout": 0.5}),
-    Row("stall every time", (("stall", 2, {"seconds": 3.0}),), recovers=(),
+    # Read timeouts are generous where a spurious timeout on a loaded CI machine would change
+    # the outcome, short where it would not.
+    Row("stall before the first byte", (("stall", 1, {"seconds": 5.0}),),
+        settings={"timeout": 1.0}),
+    Row("stall every time", (("stall", 2, {"seconds": 5.0}),), recovers=(),
         error=errors.APITimeoutError, settings={"timeout": 0.3, "max_retries": 1}),
-    Row("stall after 2 chunks", (("stall", 1, {"seconds": 3.0, "after": 2}),),
+    Row("stall after 2 chunks", (("stall", 1, {"seconds": 5.0, "after": 2}),),
         recovers=("invoke", "ainvoke"), error=errors.StreamInterruptedError,
-        partial="alpha beta ", settings={"timeout": 0.5}),
-    Row("oversized response (2 MB)", (("oversize", 1, {"bytes": 2_000_000}),)),
+        partial="alpha beta ", settings={"timeout": 1.0}),
+    Row("oversized response (2 MB)", (("oversize", 1, {"bytes": 2_000_000}),), harmless=True),
 ]
 
 
@@ -132,6 +135,8 @@ def _expected_requests(row: Row, mode: str) -> int:
     """Requests the emulator sees: one per fault application, plus the one that succeeds."""
     applied = sum(times for _, times, _ in row.faults)
     retries = row.settings.get("max_retries", 2)
+    if row.harmless:
+        return 1
     if mode in row.recovers:
         return applied + 1
     if row.partial is not None and mode in STREAMS:
