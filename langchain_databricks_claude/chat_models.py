@@ -183,6 +183,15 @@ class ChatDatabricksClaude(BaseChatModel):
         """Fields holding secrets and the environment variables they are read from."""
         return {"token": "DATABRICKS_TOKEN", "client_secret": "DATABRICKS_CLIENT_SECRET"}
 
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickles carry no secret (DESIGN §5): `token` and `client_secret` are left out and,
+        as after `dumpd`/`load`, come from the environment (or the SDK) where it is unpickled."""
+        state = super().__getstate__()
+        fields = dict(state["__dict__"])
+        for name in self.lc_secrets:
+            fields[name] = None
+        return {**state, "__dict__": fields}
+
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"endpoint": self.endpoint, "max_tokens": self.max_tokens,
@@ -228,6 +237,8 @@ class ChatDatabricksClaude(BaseChatModel):
         """The core client for `endpoint` (default: this model's), built once and reused.
 
         Clients for per-call `model=` overrides share the main client's resolved credentials.
+        Connection settings (host, credentials, timeouts, retries) are read when the client is
+        first built; `close()` drops the clients so that changed settings take effect.
         """
         name = endpoint or self.endpoint
         clients = _CLIENTS.get(id(self))
@@ -235,14 +246,15 @@ class ChatDatabricksClaude(BaseChatModel):
         if client is not None:
             return client
         primary = self.client() if name != self.endpoint else None
+        built = self._new_client(name, primary)
         with _CLIENTS_LOCK:
             clients = _CLIENTS.get(id(self))
             if clients is None:
                 clients = _CLIENTS[id(self)] = {}
                 weakref.finalize(self, _CLIENTS.pop, id(self), None)
-            client = clients.get(name)
-            if client is None:
-                client = clients[name] = self._new_client(name, primary)
+            client = clients.setdefault(name, built)
+        if client is not built:  # another thread won the race: keep one pool
+            built.close()
         return client
 
     def _new_client(self, endpoint: str,
@@ -322,8 +334,7 @@ class ChatDatabricksClaude(BaseChatModel):
             completion = call.client.complete(call.messages, call.options)
         except DatabricksClaudeError as error:
             raise to_langchain_error(error) from error.__cause__
-        return self._result(completion_to_message(
-            completion, model_name=call.model_name, include_usage=call.include_usage))
+        return self._result(completion_to_message(completion, model_name=call.model_name))
 
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
@@ -333,8 +344,7 @@ class ChatDatabricksClaude(BaseChatModel):
             completion = await call.client.acomplete(call.messages, call.options)
         except DatabricksClaudeError as error:
             raise to_langchain_error(error) from error.__cause__
-        return self._result(completion_to_message(
-            completion, model_name=call.model_name, include_usage=call.include_usage))
+        return self._result(completion_to_message(completion, model_name=call.model_name))
 
     @staticmethod
     def _result(message: AIMessage) -> ChatResult:

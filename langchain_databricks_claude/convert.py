@@ -8,8 +8,8 @@ Pure functions (and one small per-stream builder), no I/O. The conventions they 
   JSON, exactly as received, is kept in `additional_kwargs["tool_call_arguments"]` (id -> text)
   so that replaying the message is byte-exact.
 * `response_metadata["model_provider"] == "databricks_claude"` selects this package's content
-  block translator (`translate_content`), which shows reasoning as standard `reasoning` blocks
-  with the signature in `extras`.
+  block translator (`blocks`), which shows reasoning as standard `reasoning` blocks with the
+  signature in `extras`.
 * Replaying any earlier assistant message (from `invoke`, an aggregated stream, `v1` output, or
   an Anthropic-style content list) reproduces the assistant turn the service produced: reasoning
   parts, then the text, then the tool calls.
@@ -33,7 +33,6 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
-from langchain_core.messages import content as types
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import InvalidToolCall, ToolCall
 from langchain_core.outputs import ChatGenerationChunk
@@ -70,12 +69,12 @@ __all__ = [
     "TOOL_CALL_ARGUMENTS",
     "StreamChunkBuilder",
     "V1StreamChunkBuilder",
+    "ai_to_neutral",
     "completion_to_message",
+    "content_reasoning",
+    "parse_wire_reasoning",
     "reasoning_to_wire",
-    "register_translator",
     "to_neutral_messages",
-    "translate_content",
-    "translate_content_chunk",
     "usage_to_metadata",
 ]
 
@@ -86,7 +85,7 @@ REASONING_BLOCKS = "reasoning_blocks"
 TOOL_CALL_ARGUMENTS = "tool_call_arguments"
 
 _CACHE_CONTROL = "cache_control"
-_REDACTED = "redacted_content"
+REDACTED = "redacted_content"
 _UNSUPPORTED_INPUTS = {"audio", "video", "file", "input_audio", "document"}
 
 # ==============================================================================================
@@ -326,7 +325,7 @@ def _replay_reasoning(message: AIMessage) -> list[ReasoningLike]:
     if not isinstance(message.content, list):
         return []
     ours = message.response_metadata.get("model_provider") == PROVIDER
-    return [p for b in message.content if isinstance(b, dict) for p in _content_reasoning(b, ours)]
+    return [p for b in message.content if isinstance(b, dict) for p in content_reasoning(b, ours)]
 
 
 def parse_wire_reasoning(block: Mapping[str, Any]) -> list[ReasoningLike]:
@@ -342,7 +341,7 @@ def parse_wire_reasoning(block: Mapping[str, Any]) -> list[ReasoningLike]:
     return parts
 
 
-def _content_reasoning(block: Mapping[str, Any], ours: bool) -> list[ReasoningLike]:
+def content_reasoning(block: Mapping[str, Any], ours: bool) -> list[ReasoningLike]:
     """Reasoning parts from one content block of an assistant message.
 
     Unsigned v1 reasoning from another provider is dropped: the service would refuse it.
@@ -352,8 +351,8 @@ def _content_reasoning(block: Mapping[str, Any], ours: bool) -> list[ReasoningLi
         if "summary" in block:
             return parse_wire_reasoning(block)
         extras = block.get("extras") or {}
-        if extras.get(_REDACTED) is not None:
-            return [RedactedReasoningPart(str(extras[_REDACTED]))]
+        if extras.get(REDACTED) is not None:
+            return [RedactedReasoningPart(str(extras[REDACTED]))]
         signature = extras.get("signature")
         if signature is None and not ours:
             return []
@@ -363,7 +362,7 @@ def _content_reasoning(block: Mapping[str, Any], ours: bool) -> list[ReasoningLi
     if kind == "redacted_thinking":
         return [RedactedReasoningPart(str(block.get("data", "")))]
     if kind == "non_standard" and isinstance(block.get("value"), dict):
-        return _content_reasoning(block["value"], ours)
+        return content_reasoning(block["value"], ours)
     return []
 
 
@@ -656,7 +655,7 @@ class V1StreamChunkBuilder(StreamChunkBuilder):
 
     def _redacted(self, delta: RedactedReasoningDelta) -> ChatGenerationChunk | None:
         block = {"type": "reasoning", "index": self._index("reasoning", delta.part),
-                 "extras": {_REDACTED: delta.data}}
+                 "extras": {REDACTED: delta.data}}
         return self._chunk(block)
 
     def _tool_start(self, delta: ToolCallStartDelta) -> ChatGenerationChunk | None:
@@ -679,102 +678,3 @@ class V1StreamChunkBuilder(StreamChunkBuilder):
 
     def _final_metadata(self, completion: Completion) -> dict[str, Any]:
         return {**response_metadata(completion, self.model_name), "output_version": "v1"}
-
-
-# ==============================================================================================
-# Content block translator (provider "databricks_claude")
-# ==============================================================================================
-
-
-def _standard_reasoning(part: ReasoningLike, *, with_text: bool = True) -> types.ContentBlock:
-    """A neutral reasoning part as a standard `reasoning` block (signature in `extras`)."""
-    if isinstance(part, RedactedReasoningPart):
-        return cast("types.ContentBlock",
-                    {"type": "reasoning", "extras": {_REDACTED: part.data}})
-    block: dict[str, Any] = {"type": "reasoning", "reasoning": part.text if with_text else ""}
-    if part.signature is not None:
-        block["extras"] = {"signature": part.signature}
-    return cast("types.ContentBlock", block)
-
-
-def _reasoning_blocks(message: AIMessage) -> list[types.ContentBlock]:
-    """Standard reasoning blocks of a message (from `reasoning_blocks`, else the joined text).
-
-    A chunk with `reasoning_blocks` but no `reasoning_content` is a stream's last chunk on its
-    own: its reasoning text was already shown by earlier chunks, so only the extras are given.
-    """
-    kwargs = message.additional_kwargs
-    text = kwargs.get(REASONING_CONTENT)
-    wire = kwargs.get(REASONING_BLOCKS)
-    if isinstance(wire, list) and wire:
-        with_text = isinstance(text, str) or not isinstance(message, AIMessageChunk)
-        return [_standard_reasoning(p, with_text=with_text)
-                for b in wire if isinstance(b, dict) for p in parse_wire_reasoning(b)]
-    if isinstance(text, str) and text:
-        return [cast("types.ContentBlock", {"type": "reasoning", "reasoning": text})]
-    return []
-
-
-def _content_blocks(content: str | list[str | dict[str, Any]], skip_reasoning: bool
-                    ) -> list[types.ContentBlock]:
-    """Standard blocks for message content (a string for this package's own answers)."""
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
-    blocks: list[types.ContentBlock] = []
-    for block in content:
-        if isinstance(block, str):
-            blocks.append({"type": "text", "text": block})
-            continue
-        reasoning = _content_reasoning(block, True)
-        if reasoning:
-            if not skip_reasoning:
-                blocks.extend(_standard_reasoning(p) for p in reasoning)
-        elif block.get("type") == "text":
-            blocks.append({"type": "text", "text": str(block.get("text", ""))})
-        elif block.get("type") in types.KNOWN_BLOCK_TYPES:
-            blocks.append(cast("types.ContentBlock", block))
-        elif block.get("type") != "tool_use":
-            blocks.append({"type": "non_standard", "value": block})
-    return blocks
-
-
-def _tool_blocks(message: AIMessage, present: set[Any]) -> list[types.ContentBlock]:
-    """`tool_call` blocks for the message's tool calls not already in its content."""
-    return [
-        {"type": "tool_call", "id": c.get("id"), "name": c["name"], "args": c["args"]}
-        for c in message.tool_calls
-        if c.get("id") not in present
-    ]
-
-
-def translate_content(message: AIMessage) -> list[types.ContentBlock]:
-    """Standard content blocks of an answer: reasoning, text, tool calls."""
-    reasoning = _reasoning_blocks(message)
-    blocks = reasoning + _content_blocks(message.content, skip_reasoning=bool(reasoning))
-    present = {b.get("id") for b in blocks if b.get("type") == "tool_call"}
-    return blocks + _tool_blocks(message, present)
-
-
-def translate_content_chunk(message: AIMessageChunk) -> list[types.ContentBlock]:
-    """Standard content blocks of a chunk (or of a sum of chunks)."""
-    if message.chunk_position == "last" or not message.tool_call_chunks:
-        return translate_content(message)
-    reasoning = _reasoning_blocks(message)
-    blocks = reasoning + _content_blocks(message.content, skip_reasoning=bool(reasoning))
-    for chunk in message.tool_call_chunks:
-        block: dict[str, Any] = {"type": "tool_call_chunk", "id": chunk.get("id"),
-                                 "name": chunk.get("name"), "args": chunk.get("args")}
-        if chunk.get("index") is not None:
-            block["index"] = chunk["index"]
-        blocks.append(cast("types.ContentBlock", block))
-    return blocks
-
-
-def register_translator() -> None:
-    """Register this package's translator for provider `databricks_claude` (idempotent)."""
-    from langchain_core.messages.block_translators import register_translator as register
-
-    register(PROVIDER, translate_content, translate_content_chunk)
-
-
-register_translator()

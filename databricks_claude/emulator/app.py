@@ -114,11 +114,12 @@ class ChatRoutes:
         try:
             self._authorize(request.headers.get("authorization"))
             name = path_endpoint if path_endpoint is not None else _model_name(body)
+            shown = name if isinstance(name, str) else "this endpoint"
             if not self.state.admit():
-                raise err.rate_limited(str(name))
+                raise err.rate_limited(shown)
             fault = self.state.next_fault()
             if fault is not None and fault.kind in ("status", "reset"):
-                return _status_fault(fault, str(name))
+                return _status_fault(fault, shown)
             return await self._answer(body, raw, name, path_endpoint is None, fault)
         except err.Refusal as refusal:
             return json_response(refusal.status, refusal.body, refusal.headers)

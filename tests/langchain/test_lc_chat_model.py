@@ -272,6 +272,7 @@ def test_usage_details_and_stream_usage(make_llm: MakeLLM) -> None:
     assert cold.usage_metadata["input_token_details"]["cache_creation"] > 0  # type: ignore[index]
     assert warm.usage_metadata["input_token_details"]["cache_read"] > 0  # type: ignore[index]
     assert list(make_llm(stream_usage=False).stream("hi"))[-1].usage_metadata is None
+    assert make_llm(stream_usage=False).invoke("hi").usage_metadata  # only streams drop it
     assert list(llm.stream("hi", stream_usage=False))[-1].usage_metadata is None
 
 
@@ -397,13 +398,17 @@ def test_base_url(emulator: Emulator) -> None:
     llm.close()
 
 
-def test_copies_and_pickles(make_llm: MakeLLM) -> None:
+def test_copies_and_pickles(make_llm: MakeLLM, emulator: Emulator,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
     import copy
     import pickle
 
     llm = make_llm(thinking=True, max_tokens=4096)
     llm.invoke("hi")
-    for clone in (copy.deepcopy(llm), pickle.loads(pickle.dumps(llm))):
+    data = pickle.dumps(llm)
+    assert emulator.token.encode() not in data  # pickles carry no secret...
+    monkeypatch.setenv("DATABRICKS_TOKEN", emulator.token)  # ...it comes from the environment
+    for clone in (copy.deepcopy(llm), pickle.loads(data)):
         assert clone.invoke("hi").additional_kwargs["reasoning_content"]
         assert clone.client() is not llm.client()
         clone.close()
@@ -454,3 +459,24 @@ def test_replay_of_anthropic_style_history(make_llm: MakeLLM, emulator: Emulator
         llm.invoke([HumanMessage("hi"), anthropic, HumanMessage("and again")])
     assert emulator.verified_reasoning == 1
     assert json.dumps(_payload(emulator)["messages"][1]["content"][0]) == json.dumps(block)
+
+
+def test_protocol_event_stream(make_llm: MakeLLM, emulator: Emulator) -> None:
+    """`stream_events(version="v3")`: a valid lifecycle whose output replays exactly."""
+    from langchain_tests.utils.stream_lifecycle import assert_valid_event_stream
+
+    from langchain_databricks_claude.convert import ai_to_neutral
+
+    llm = make_llm(thinking=True, max_tokens=4096)
+    emulator.script(SCRIPT, SCRIPT)
+    invoked = llm.invoke("go")
+    stream = llm.stream_events("go", version="v3")
+    assert_valid_event_stream(list(stream))
+    output = stream.output
+    finished = [b for b in output.content_blocks if b["type"] == "reasoning"]
+    assert finished[0]["reasoning"] == "I should call both tools."  # type: ignore[typeddict-item]
+    assert finished[0]["extras"]["signature"]  # type: ignore[typeddict-item]
+    assert "redacted_content" in finished[1]["extras"]  # type: ignore[typeddict-item]
+    parts, expected = ai_to_neutral(output).parts, ai_to_neutral(invoked).parts
+    assert [type(p) for p in parts] == [type(p) for p in expected]
+    assert parts[1:3] == expected[1:3]  # the signed reasoning and the text

@@ -36,6 +36,7 @@ from databricks_claude.messages import (
 from databricks_claude.request import message_to_wire
 from databricks_claude.response import parse_completion
 from databricks_claude.stream import StreamAccumulator
+from langchain_databricks_claude.blocks import translate_content, translate_content_chunk
 from langchain_databricks_claude.convert import (
     PROVIDER,
     StreamChunkBuilder,
@@ -44,8 +45,6 @@ from langchain_databricks_claude.convert import (
     completion_to_message,
     image_url,
     to_neutral_messages,
-    translate_content,
-    translate_content_chunk,
     usage_to_metadata,
 )
 

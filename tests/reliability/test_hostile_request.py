@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import warnings
 from typing import Any
 
@@ -35,9 +36,15 @@ from databricks_claude.request import (
     make_tool_spec,
 )
 
-from ._support import count, describe_error, examples, report, small_json
-
-EXAMPLES = examples(10_000)
+from ._support import (
+    count,
+    describe_error,
+    examples,
+    rand_json,
+    report,
+    short_repr,
+    small_json,
+)
 
 # The keys the service accepts at the top level (anything else is "Extra inputs are not
 # permitted"); extra_body keys are the caller's own responsibility and are excluded.
@@ -220,7 +227,7 @@ def _check_payload(payload: dict[str, Any], options: RequestOptions, model: str 
                                for b in content), "blank text block beside tool calls"
 
 
-@settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
+@settings(max_examples=examples(1_000), deadline=None, print_blob=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.filter_too_much])
 @given(
@@ -237,7 +244,13 @@ def test_build_payload_accepts_or_refuses_clearly(
     messages: list[Message], tools: list[tuple[Any, ...]] | None, options: dict[str, Any],
     endpoint: str, with_model: bool, stream: bool,
 ) -> None:
-    """Random messages and options: a valid strict-JSON payload, or a ConfigurationError."""
+    """Hypothesis-shrinkable cases: a valid strict-JSON payload, or a ConfigurationError."""
+    _build(messages, tools, options, endpoint, with_model, stream)
+
+
+def _build(messages: list[Message], tools: list[tuple[Any, ...]] | None,
+           options: dict[str, Any], endpoint: str, with_model: bool, stream: bool) -> None:
+    """make_tool_spec + build_payload under the hostile-input rules; counts the outcome."""
     count("request builder: cases")
     profile = get_profile(endpoint)
     model = endpoint if with_model else None
@@ -256,14 +269,141 @@ def test_build_payload_accepts_or_refuses_clearly(
             assert len(message) > 10 and message.strip() != type(error).__name__, (
                 describe_error(error))
             return
-        except Exception as error:  # pragma: no cover - the assertion below reports it
+        except Exception as error:
             raise AssertionError(
-                f"build_payload raised an untyped {describe_error(error)}") from error
+                f"build_payload raised an untyped {describe_error(error)} for messages="
+                f"{short_repr(messages)} tools={short_repr(tools)} options={options!r}"
+            ) from error
     for warning in caught:
         assert issubclass(warning.category, DatabricksClaudeWarning), warning
         assert str(warning.message).strip()
     count("request builder: payloads")
     _check_payload(payload, request_options, model)
+
+
+# ----------------------------------------------------------------------------------------------
+# The same, 10,000 times, from a seeded random.Random (cheap to generate; see _support)
+
+
+def _r_text(rnd: random.Random) -> str:
+    return rnd.choice(["", " ", "\n", "hello", "Paris?", "é\u4e16", "x" * 50, "{", "\x00"])
+
+
+def _r_cache(rnd: random.Random) -> Any:
+    return rnd.choice([None, None, None, None, EPHEMERAL, EPHEMERAL, {"type": "persistent"}, {},
+                       {"ttl": "1h"}])
+
+
+def _r_part(rnd: random.Random, role: str, wild: bool) -> Any:
+    kinds = {"system": "t", "user": "tiR", "assistant": "rdtc", "tool": "R"}[role]
+    kind = rnd.choice("tirdcRu" if wild else kinds)
+    if kind == "t":
+        return TextPart(_r_text(rnd), _r_cache(rnd))
+    if kind == "i":
+        return ImagePart(rnd.choice(URLS), _r_cache(rnd))
+    if kind == "r":
+        return ReasoningPart(_r_text(rnd), rnd.choice([None, "", "sig-1"]), _r_cache(rnd))
+    if kind == "d":
+        return RedactedReasoningPart(rnd.choice(["opaque", ""]))
+    if kind == "c":
+        return ToolCallPart(rnd.choice(IDS), rnd.choice(TOOL_NAMES), rnd.choice(ARGUMENTS))
+    if kind == "R":
+        content: Any = _r_text(rnd) if rnd.random() < 0.7 else [
+            _r_part(rnd, "user", False) for _ in range(rnd.randrange(3))]
+        content = [p for p in content if isinstance(p, (TextPart, ImagePart))] if isinstance(
+            content, list) else content
+        return ToolResultPart(rnd.choice(IDS), content, _r_cache(rnd), rnd.random() < 0.2)
+    data = rand_json(rnd)
+    if not isinstance(data, dict):  # UnknownPart holds a JSON object by contract
+        data = {"type": data}
+    return UnknownPart(data if rnd.random() < 0.3 else {"type": "document"})
+
+
+def _r_conversation(rnd: random.Random) -> list[Message]:
+    if rnd.random() < 0.5:  # a coherent tool loop, so that many cases reach the payload
+        messages = [Message("system", [TextPart(_r_text(rnd))])] if rnd.random() < 0.5 else []
+        messages.append(Message.user(_r_text(rnd)))
+        for turn in range(rnd.randrange(3)):
+            parts: list[Any] = [_r_part(rnd, "assistant", False) for _ in range(rnd.randrange(3))]
+            parts = [p for p in parts if not isinstance(p, ToolCallPart)]
+            calls = [ToolCallPart(f"c{turn}{i}", rnd.choice(TOOL_NAMES[:3]), rnd.choice(ARGUMENTS))
+                     for i in range(rnd.randrange(3))]
+            messages.append(Message("assistant", [*parts, *calls]))
+            messages.extend(Message.tool(c.id, _r_text(rnd)) for c in calls)
+            if not calls:
+                messages.append(Message.user(_r_text(rnd)))
+        return messages
+    roles = ["system", "user", "assistant", "tool"]
+    conversation = []
+    for _ in range(rnd.randrange(6)):
+        role, wild = rnd.choice(roles), rnd.random() < 0.2
+        conversation.append(Message(role, [_r_part(rnd, role, wild)
+                                           for _ in range(rnd.randrange(4))]))
+    return conversation
+
+
+def _r_schema(rnd: random.Random, depth: int = 0) -> Any:
+    if depth == 0 and rnd.random() < 0.6:
+        return rnd.choice(GOOD_SCHEMAS)
+    schema: dict[str, Any] = {}
+    for _ in range(rnd.randrange(4)):
+        key = rnd.choice(SCHEMA_KEYS)
+        if depth < 2 and rnd.random() < 0.4:
+            value: Any = (_r_schema(rnd, depth + 1) if key not in ("anyOf", "oneOf", "allOf")
+                          else [_r_schema(rnd, depth + 1) for _ in range(rnd.randrange(3))])
+        else:
+            value = rand_json(rnd)
+        schema[key] = value
+    return schema
+
+
+def _r_options(rnd: random.Random) -> dict[str, Any]:
+    """Options with 0, 1 or a few hostile fields (one bad field at a time finds most bugs)."""
+    choices: dict[str, tuple[list[Any], list[Any]]] = {
+        "max_tokens": ([None, 4096, 8000, 64_000], [-1, 0, 1, 1024, 10**9, 2048]),
+        "temperature": ([None, 0.0, 0.7, 1.0], [math.nan, math.inf, -1.0, 5, 2]),
+        "top_p": ([None, 0.9, 1.0], [0.0, -0.5, math.nan, 3]),
+        "top_k": ([None, 5, 40], [0, -3, 10**6]),
+        "stop": ([None, ["END"], ["\n\n", "###"]], ["", "END", [], ["", " "]]),
+        "thinking": ([None, False, True, 2048, {"type": "adaptive"},
+                      {"type": "enabled", "budget_tokens": 1024}],
+                     [1, 1023, 10**6, {"type": "enabled"}, {"type": "weird"},
+                      {"budget_tokens": "x"}, rand_json(rnd), "on"]),
+        "effort": ([None, "low", "high", "max"], ["", "extreme", "LOW"]),
+        "tool_choice": ([None, "auto", "none", "required", True, "get_weather"],
+                        ["nope", "", False, {"type": []}, {"type": "function"},
+                         {"type": "tool", "name": 5}, rand_json(rnd)]),
+        "n": ([None, 1], [0, 2, -1]),
+        "extra_body": ([None, {"client_request_id": "r"}],
+                       [{"parallel_tool_calls": True}, {"tools": rand_json(rnd)},
+                        {"stream_options": {"include_usage": True}}]),
+    }
+    hostile = set(rnd.sample(sorted(choices), rnd.choice([0, 0, 1, 1, 2, 4])))
+    return {name: rnd.choice(bad if name in hostile else good)
+            for name, (good, bad) in choices.items()}
+
+
+def _r_tools(rnd: random.Random) -> list[tuple[Any, ...]] | None:
+    roll = rnd.random()
+    if roll < 0.3:
+        return None
+    if roll < 0.33:
+        return [(f"t{i}", "d", None, None) for i in range(33)]
+    tools = []
+    for index in range(rnd.randrange(4)):
+        name = rnd.choice(TOOL_NAMES) if rnd.random() < 0.1 else f"{TOOL_NAMES[index % 3]}"
+        tools.append((name, rnd.choice([None, "", "does things"]), _r_schema(rnd),
+                      _r_cache(rnd)))
+    return tools
+
+
+@settings(max_examples=examples(10_000), deadline=None, print_blob=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(rnd=st.randoms(use_true_random=True))
+def test_build_payload_bulk(rnd: random.Random) -> None:
+    """10,000 seeded cases of random and coherent conversations, tools and options."""
+    _build(_r_conversation(rnd), _r_tools(rnd), _r_options(rnd), rnd.choice(ENDPOINTS),
+           rnd.random() < 0.8, rnd.random() < 0.5)
 
 
 def test_non_finite_sampling_values_are_refused_before_sending() -> None:
