@@ -110,9 +110,11 @@ def _target(*, force_emulator: bool, err: TextIO) -> Iterator[Target]:
         return
     from databricks_claude.emulator import Emulator
 
-    with Emulator() as emu:
+    # Two rounds, so that the demo question (weather and arithmetic) exercises both tools.
+    with Emulator(tool_rounds=2) as emu:
         why = "--emulator given" if force_emulator else "DATABRICKS_HOST is not set"
         err.write(f"[databricks-claude] {why}: using the built-in emulator at {emu.host}\n")
+        err.flush()
         yield Target(emu.host, emu.token, emulated=True)
 
 

@@ -21,6 +21,7 @@ import os
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -301,6 +302,9 @@ class DatabricksClaudeClient:
         # One async pool per event loop (a pool is bound to its loop); dead loops are pruned.
         self._async: dict[asyncio.AbstractEventLoop, _AsyncPool] = {}
         self._lock = threading.Lock()
+        # Models are rarely closed explicitly: when this one is collected (or at exit), release
+        # the pools of finished loops quietly. The finalizer must not hold `self`.
+        weakref.finalize(self, _prune_dead_loops, self._async)
 
     def __repr__(self) -> str:
         return f"DatabricksClaudeClient(endpoint={self.endpoint!r}, url={self.url!r})"
@@ -485,20 +489,13 @@ class DatabricksClaudeClient:
         pool = self._async.get(loop)
         if pool is None:
             with self._lock:
-                self._prune_dead_loops()
+                _prune_dead_loops(self._async)
                 transport = self._async_transport or _fast_async_transport()
                 client = httpx.AsyncClient(
                     headers=self._headers, timeout=self._timeout, limits=_LIMITS,
                     follow_redirects=False, transport=transport)
                 pool = self._async[loop] = _AsyncPool(client, transport)
         return pool.client
-
-    def _prune_dead_loops(self) -> None:
-        """Forget the pools of closed event loops (e.g. one `asyncio.run` per call)."""
-        for loop, pool in list(self._async.items()):
-            if loop.is_closed():
-                del self._async[loop]
-                pool.abandon()
 
     # -- shared decisions -------------------------------------------------------------------------
 
@@ -557,19 +554,13 @@ class DatabricksClaudeClient:
         if pool is not None:
             await pool.client.aclose()
         with self._lock:
-            self._prune_dead_loops()
+            _prune_dead_loops(self._async)
         self.close()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> DatabricksClaudeClient:
         # A client is a shared resource (pools, token cache): copies share it, as frameworks
         # that deep-copy their models expect to keep working.
         return self
-
-    def __del__(self) -> None:
-        # Models are rarely closed explicitly: release the pools of finished loops quietly.
-        # (No lock here: the collector may run while this thread holds it.)
-        with contextlib.suppress(Exception):
-            self._prune_dead_loops()
 
     def __enter__(self) -> DatabricksClaudeClient:
         return self
@@ -605,6 +596,14 @@ class _AsyncPool(NamedTuple):
         with warnings.catch_warnings(), contextlib.suppress(Exception):
             warnings.simplefilter("ignore")
             _run_to_completion(connector.close())
+
+
+def _prune_dead_loops(pools: dict[asyncio.AbstractEventLoop, _AsyncPool]) -> None:
+    """Forget the pools of closed event loops (e.g. one `asyncio.run` per call)."""
+    for loop, pool in list(pools.items()):
+        if loop.is_closed():
+            pools.pop(loop, None)
+            pool.abandon()
 
 
 def _run_to_completion(awaitable: Any) -> None:

@@ -13,6 +13,7 @@ import json
 import random
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -317,6 +318,19 @@ def test_real_streams_reassemble_exactly() -> None:
             feed = _run(_as_data(stream) if as_data else stream, as_data)
             assert feed.error is None and feed.finishes == 1 and feed.acc.complete
             assert feed.acc.snapshot().text == text
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open bug in stream.StreamAccumulator.feed_chunk: a chunk that fails half-way keeps the "
+    "content it applied before the failure in the snapshot, but the deltas for it are lost "
+    "with the exception, so StreamInterruptedError.partial / a resume prefill hold text the "
+    "caller never saw"))
+def test_a_chunk_failing_half_way_hands_out_what_it_applied() -> None:
+    """A valid text item then a malformed one in the same chunk: nothing lost or duplicated."""
+    feed = Feed()
+    feed.run([_chunk({"content": "Hello "}),
+              _chunk({"content": [{"type": "text", "text": "world"}, 5]})], as_data=False)
+    assert feed.error is not None
 
 
 def test_very_deep_chunk_is_a_typed_error() -> None:

@@ -104,6 +104,18 @@ def assert_no_leak(hay: Haystack, emu: Emulator) -> None:
     assert not leaks, f"credentials leaked: {leaks}"
 
 
+def test_the_leak_detector_finds_a_leak(canary_emulator: Emulator) -> None:
+    """The scan itself can fail: a token in a log line or a Basic header is caught."""
+    hay = Haystack()
+    hay.add("log", f"Authorization: Bearer {TOKEN}")
+    with pytest.raises(AssertionError, match="token"):
+        assert_no_leak(hay, canary_emulator)
+    hay = Haystack()
+    hay.add("header", {"authorization": "Basic " + needles(canary_emulator)["basic(secret)"]})
+    with pytest.raises(AssertionError, match="basic"):
+        assert_no_leak(hay, canary_emulator)
+
+
 @pytest.fixture(scope="module")
 def canary_emulator() -> Iterator[Emulator]:
     """An emulator that accepts the canary token and OAuth client."""
