@@ -490,7 +490,7 @@ class DatabricksClaudeClient:
         if pool is None:
             with self._lock:
                 _prune_dead_loops(self._async)
-                transport = self._async_transport or _fast_async_transport()
+                transport = self._async_transport or _fast_async_transport(self.url)
                 client = httpx.AsyncClient(
                     headers=self._headers, timeout=self._timeout, limits=_LIMITS,
                     follow_redirects=False, transport=transport)
@@ -618,12 +618,28 @@ def _run_to_completion(awaitable: Any) -> None:
         awaitable.close()
 
 
-def _fast_async_transport() -> httpx.AsyncBaseTransport | None:
-    """The aiohttp-backed transport when `httpx-aiohttp` is installed; None for plain httpx."""
-    if os.environ.get(_BACKEND_ENV, "").lower() == "httpx":
+def _fast_async_transport(url: str) -> httpx.AsyncBaseTransport | None:
+    """The aiohttp-backed transport when `httpx-aiohttp` is installed; None for plain httpx.
+
+    Plain httpx is kept when a proxy from the environment applies to `url`: httpx honours
+    HTTP(S)_PROXY / NO_PROXY, the aiohttp transport does not (and aiohttp's own `trust_env`
+    costs two thread hops per request and clashes with ~/.netrc entries).
+    """
+    if os.environ.get(_BACKEND_ENV, "").lower() == "httpx" or _env_proxy_applies(url):
         return None
     try:
         from httpx_aiohttp import AiohttpTransport
     except ImportError:
         return None
     return AiohttpTransport(limits=_LIMITS)
+
+
+def _env_proxy_applies(url: str) -> bool:
+    """True when the environment configures a proxy for this URL (and NO_PROXY spares it not)."""
+    import urllib.request
+
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parts.hostname or "")

@@ -180,7 +180,7 @@ def _num(value: Any) -> float | None:
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a `Retry-After` header (integer or decimal seconds); None if absent or a date."""
+    """Seconds from a `Retry-After` header (seconds); None when absent or an HTTP date."""
     if not value:
         return None
     try:

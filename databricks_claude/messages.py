@@ -36,7 +36,7 @@ class ImagePart:
 
 @dataclass(slots=True)
 class ReasoningPart:
-    """Claude's reasoning (a `summary_text` entry). `signature` is opaque and must be replayed as is.
+    """Claude's reasoning (a `summary_text` entry); the opaque `signature` is replayed as is.
 
     `signature` is None when the service sent no signature key, "" when it sent an empty one.
     """
@@ -67,7 +67,8 @@ class ToolCallPart:
             return {}
         value = json.loads(self.arguments)
         if not isinstance(value, dict):
-            raise ValueError(f"tool call {self.id} arguments are not a JSON object: {self.arguments!r}")
+            raise ValueError(
+                f"tool call {self.id} arguments are not a JSON object: {self.arguments!r}")
         return value
 
 
@@ -210,7 +211,7 @@ class TextDelta:
 
 @dataclass(slots=True)
 class ReasoningDelta:
-    """A fragment of reasoning text; `part` is the 0-based number of the reasoning part it extends."""
+    """A fragment of reasoning text; `part` is the 0-based number of the part it extends."""
 
     text: str
     part: int
@@ -218,7 +219,7 @@ class ReasoningDelta:
 
 @dataclass(slots=True)
 class SignatureDelta:
-    """The signature of reasoning part `part` (arrives in its own delta, usually with empty text)."""
+    """The signature of reasoning part `part` (its own delta, usually with empty text)."""
 
     signature: str
     part: int
@@ -234,7 +235,7 @@ class RedactedReasoningDelta:
 
 @dataclass(slots=True)
 class ToolCallStartDelta:
-    """A tool call begins. Argument fragments follow as `ToolCallArgsDelta` with the same position."""
+    """A tool call begins; its argument fragments follow as `ToolCallArgsDelta`s."""
 
     position: int
     index: int

@@ -1054,3 +1054,39 @@ def test_deepcopy_shares_the_client() -> None:
 
     client = make_client(Service(ok()))
     assert copy.deepcopy(client) is client
+
+
+async def test_proxy_environment_applies_to_both_async_backends(
+        emu: Any, async_backend: str, monkeypatch: pytest.MonkeyPatch,
+        delays: list[float]) -> None:
+    """HTTP_PROXY is honoured by the aiohttp transport as by httpx (here: a dead proxy)."""
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{_closed_port()}")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    async with emu_client(emu, max_retries=0) as client:
+        with pytest.raises(APIConnectionError):
+            await client.acomplete(MESSAGES)
+    assert not [r for r in emu.requests if r.path.endswith("/chat/completions")]
+
+
+def test_env_proxy_detection(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY",
+                 "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert not client_mod._env_proxy_applies(URL)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    assert client_mod._env_proxy_applies(URL)
+    assert not client_mod._env_proxy_applies("http://127.0.0.1:8000/x")  # scheme http: no proxy
+    monkeypatch.setenv("NO_PROXY", ".cloud.databricks.com")
+    assert not client_mod._env_proxy_applies(URL)
+
+
+def test_proxy_environment_keeps_plain_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("httpx_aiohttp")
+    monkeypatch.delenv("DATABRICKS_CLAUDE_HTTP_BACKEND", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert client_mod._fast_async_transport(URL) is not None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    assert client_mod._fast_async_transport(URL) is None

@@ -20,7 +20,7 @@ from databricks_claude import errors
 from databricks_claude.emulator import Emulator, ScriptedReply
 
 from ._drivers import DRIVERS, MODES, Driver, Outcome
-from ._support import COUNTS, count, report
+from ._support import count
 
 TEXT = "alpha beta gamma delta epsilon"
 STREAMS = ("stream", "astream")
@@ -225,6 +225,27 @@ def _check_failed(row: Row, outcome: Outcome, mode: str) -> None:
         assert outcome.text == "", "output was streamed before an error that is not an interrupt"
 
 
+PLAIN_HTTPX_ROWS = [row for row in ROWS if row.name in (
+    "503", "429 every time", "reset before the response", "reset after 2 chunks",
+    "truncated after 2 chunks, no [DONE]", "malformed chunk after 2 chunks",
+    "stall before the first byte", "stall every time", "stall after 2 chunks")]
+
+
+@pytest.mark.parametrize("mode", ("ainvoke", "astream"))
+@pytest.mark.parametrize("row", PLAIN_HTTPX_ROWS, ids=[row.name for row in PLAIN_HTTPX_ROWS])
+def test_fault_on_the_plain_httpx_async_transport(
+        row: Row, mode: str, emulator: Emulator, sleeps: list[float],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The async rows again on plain httpx (no httpx-aiohttp): errors map the same way."""
+    monkeypatch.setenv("DATABRICKS_CLAUDE_HTTP_BACKEND", "httpx")
+    driver = DRIVERS["core"]()
+    obj = driver.build(emulator.host, token=emulator.token, **row.settings)
+    try:
+        test_fault(row, mode, driver, lambda **settings: obj, emulator, sleeps)
+    finally:
+        driver.close(obj)
+
+
 # ----------------------------------------------------------------------------------------------
 # Faults outside the emulator's queue
 
@@ -307,13 +328,3 @@ def test_real_waits_are_bounded(emulator: Emulator) -> None:
     count("fault matrix: faults injected", 3)
     count("fault matrix: faults survived", 3)
     count("fault matrix: cases")
-
-
-def test_fault_matrix_counts_are_reported() -> None:
-    """Prints the totals of the matrix (runs after the matrix, file order)."""
-    report(f"fault matrix: {COUNTS['fault matrix: cases']} cases, "
-           f"{COUNTS['fault matrix: faults injected']} faults injected, "
-           f"{COUNTS['fault matrix: faults survived']} survived, "
-           f"{COUNTS['fault matrix: typed errors raised']} typed errors raised, "
-           f"{COUNTS['fault matrix: partial outputs handed back intact']} partial outputs "
-           f"handed back intact, {COUNTS['fault matrix: retries made']} retries (all bounded)")

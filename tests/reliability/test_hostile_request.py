@@ -41,7 +41,6 @@ from ._support import (
     describe_error,
     examples,
     rand_json,
-    report,
     short_repr,
     small_json,
 )
@@ -419,12 +418,3 @@ def test_non_finite_sampling_values_are_refused_before_sending() -> None:
                 assert field in str(error), describe_error(error)
                 continue
             json.dumps(payload, allow_nan=False)
-
-
-def test_request_builder_counts_are_reported() -> None:
-    """Runs after the property test (file order) and prints how many cases it tried."""
-    from ._support import COUNTS
-
-    report(f"request builder: {COUNTS['request builder: cases']} cases, "
-           f"{COUNTS['request builder: payloads']} payloads checked, "
-           f"{COUNTS['request builder: typed refusals']} typed refusals")

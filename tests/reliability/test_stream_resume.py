@@ -19,7 +19,7 @@ from databricks_claude import errors
 from databricks_claude.emulator import Emulator, ScriptedReply, ScriptedToolCall
 
 from ._drivers import DRIVERS, Driver
-from ._support import COUNTS, count, report
+from ._support import count
 
 TEXT = "alpha beta gamma delta epsilon"
 STREAM_MODES = ("stream", "astream")
@@ -180,11 +180,3 @@ def test_resume_setting_leaves_non_streaming_calls_alone(mode: str, driver: Driv
     assert outcome.error is None and outcome.text == TEXT
     first, second = _chat(emulator)
     assert first.json == second.json
-
-
-def test_stream_resume_counts_are_reported() -> None:
-    """Prints the totals (runs after the tests above, file order)."""
-    report(f"stream resume: "
-           f"{COUNTS['stream resume: interrupted streams resumed seamlessly']} interrupted "
-           f"streams resumed seamlessly, {COUNTS['stream resume: partial results handed back']} "
-           "partial results handed back where resuming is not allowed")
