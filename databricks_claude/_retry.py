@@ -18,7 +18,6 @@ from databricks_claude.errors import (
     APIConnectionError,
     APIStatusError,
     MalformedResponseError,
-    RateLimitError,
 )
 
 __all__ = [
@@ -87,12 +86,8 @@ def backoff_delay(attempt: int, retry_after: float | None, *, base: float = 0.5,
 
 
 def retry_after_of(error: BaseException) -> float | None:
-    """The wait the service asked for, when the error carries one (429s; any status error that
-    has a `retry_after`, e.g. a 503 with a `Retry-After` header)."""
-    if isinstance(error, RateLimitError):
-        return error.retry_after
-    value = getattr(error, "retry_after", None) if isinstance(error, APIStatusError) else None
-    return float(value) if isinstance(value, (int, float)) else None
+    """The wait the service asked for, when the error carries one (a 429 or 503 may)."""
+    return error.retry_after if isinstance(error, APIStatusError) else None
 
 
 class Decision(NamedTuple):

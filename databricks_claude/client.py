@@ -5,9 +5,10 @@ error mapping, retry decisions, stream bookkeeping and resumption) is shared cod
 
 - One pooled `httpx.Client` and one `httpx.AsyncClient` per client object (per event loop for
   the async one, since an async pool is bound to its loop), created on first use and reused.
-- The async client uses the `httpx-aiohttp` transport when it is installed (the `fast` extra):
-  it keeps httpx's interface and avoids httpx's slow pool under bursts of concurrent calls. Set
-  `DATABRICKS_CLAUDE_HTTP_BACKEND=httpx` to force plain httpx.
+- The async client uses the `httpx-aiohttp` transport (a dependency; used when importable):
+  it keeps httpx's interface and avoids httpx's slow pool under bursts of concurrent calls.
+  Plain httpx is used when an environment proxy applies to the endpoint, or when
+  `DATABRICKS_CLAUDE_HTTP_BACKEND=httpx` is set.
 - Redirects are never followed, so a token is never sent to another host.
 """
 

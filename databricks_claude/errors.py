@@ -49,7 +49,11 @@ class StreamInterruptedError(DatabricksClaudeError):
 
 
 class APIStatusError(DatabricksClaudeError):
-    """The service answered with an error status."""
+    """The service answered with an error status.
+
+    `retry_after` is the wait the service asked for (seconds, from `Retry-After` or the body),
+    or None; 429s and 5xx carry it when the service sent one.
+    """
 
     retryable: bool = False
 
@@ -61,7 +65,9 @@ class APIStatusError(DatabricksClaudeError):
         error_code: str | int | None = None,
         request_id: str | None = None,
         body: Any = None,
+        retry_after: float | None = None,
     ):
+        self.retry_after = retry_after
         self.status = status
         self.error_code = error_code
         self.message = message
@@ -79,13 +85,14 @@ class APIStatusError(DatabricksClaudeError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_status_error, (type(self), self.message, self.status, self.error_code,
-                                        self.request_id, self.body))
+                                        self.request_id, self.body, self.retry_after))
 
 
 def _rebuild_status_error(cls: type[APIStatusError], message: str, status: int,
                           error_code: str | int | None, request_id: str | None,
-                          body: Any) -> APIStatusError:
-    return cls(message, status=status, error_code=error_code, request_id=request_id, body=body)
+                          body: Any, retry_after: float | None = None) -> APIStatusError:
+    return cls(message, status=status, error_code=error_code, request_id=request_id, body=body,
+               retry_after=retry_after)
 
 
 class BadRequestError(APIStatusError):
@@ -112,10 +119,6 @@ class RateLimitError(APIStatusError):
     """429: a rate limit was hit. `retry_after` is the wait the service asked for, in seconds."""
 
     retryable = True
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
-        self.retry_after = retry_after
-        super().__init__(message, **kwargs)
 
 
 class ServerError(APIStatusError):
@@ -200,20 +203,13 @@ def error_from_response(status: int, body: Any, headers: Mapping[str, str]) -> A
     hint = _HINTS.get(cls)
     if hint:
         message = f"{message} ({hint})" if message else hint
-    kwargs: dict[str, Any] = {"status": status, "error_code": error_code,
-                              "request_id": request_id, "body": body}
-    if cls is RateLimitError:
-        retry_after = parse_retry_after(_header(headers, "retry-after"))
-        if retry_after is None:  # "Retry-After: 0" is an answer, not a missing header
-            retry_after = body_retry_after
-        return RateLimitError(message, retry_after=retry_after, **kwargs)
-    error = cls(message, **kwargs)
+    retry_after = parse_retry_after(_header(headers, "retry-after"))
+    if retry_after is None:  # "Retry-After: 0" is an answer, not a missing header
+        retry_after = body_retry_after
+    error = cls(message, status=status, error_code=error_code, request_id=request_id, body=body,
+                retry_after=retry_after)
     if status == 408 or status >= 500:
         error.retryable = True
-        # A 503 may say when to come back: the retry policy honours it like a 429's.
-        retry_after = parse_retry_after(_header(headers, "retry-after"))
-        if retry_after is not None:
-            error.retry_after = retry_after  # type: ignore[attr-defined]
     return error
 
 
