@@ -96,7 +96,7 @@ def _error_body(content: bytes) -> Any:
     """An error response's body: parsed JSON, else the text."""
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: hostile, absurdly deep JSON
         return content.decode("utf-8", "replace")
 
 
@@ -124,7 +124,7 @@ def completion_from_body(content: bytes) -> Completion:
     """Parse a successful non-streaming response body (one `json.loads`, no validation layer)."""
     try:
         data = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: hostile, absurdly deep JSON
         snippet = content[:200].decode("utf-8", "replace")
         raise MalformedResponseError(
             f"the service answered with a body that is not JSON: {snippet!r}") from None

@@ -61,6 +61,7 @@ from databricks_claude.messages import (
     UnknownPart,
     Usage,
 )
+from langchain_databricks_claude import _fast
 
 __all__ = [
     "PROVIDER",
@@ -80,7 +81,7 @@ __all__ = [
 
 PROVIDER = "databricks_claude"
 """`response_metadata["model_provider"]` of every message this package produces."""
-REASONING_CONTENT = "reasoning_content"
+REASONING_CONTENT = _fast.REASONING_CONTENT
 REASONING_BLOCKS = "reasoning_blocks"
 TOOL_CALL_ARGUMENTS = "tool_call_arguments"
 
@@ -536,11 +537,19 @@ class StreamChunkBuilder:
     reasoning -> nothing until the last chunk, which carries `reasoning_blocks`,
     `tool_call_arguments`, usage (once), finish reason, model name, id and
     `chunk_position="last"`.
+
+    The per-delta chunks skip pydantic validation (see `_fast`: identical objects, checked once
+    against validated ones); the last chunk, once per stream, is validated.
     """
 
     def __init__(self, model_name: str, *, include_usage: bool = True) -> None:
         self.model_name = model_name
         self.include_usage = include_usage
+        build = _fast.builders()
+        self._new_text = build.text
+        self._new_reasoning = build.reasoning
+        self._new_tool = build.tool
+        self._new_blocks = build.blocks
         self._dispatch: dict[type, Callable[[Any], ChatGenerationChunk | None]] = {
             TextDelta: self._text,
             ReasoningDelta: self._reasoning,
@@ -556,32 +565,19 @@ class StreamChunkBuilder:
         return self._dispatch[type(delta)](delta)
 
     def _text(self, delta: TextDelta) -> ChatGenerationChunk | None:
-        if not delta.text:
-            return None
-        return ChatGenerationChunk(message=AIMessageChunk(content=delta.text))
+        text = delta.text
+        return self._new_text(text) if text else None
 
     def _reasoning(self, delta: ReasoningDelta) -> ChatGenerationChunk | None:
-        if not delta.text:
-            return None
-        return ChatGenerationChunk(
-            message=AIMessageChunk(content="", additional_kwargs={REASONING_CONTENT: delta.text})
-        )
+        text = delta.text
+        return self._new_reasoning(text) if text else None
 
     def _tool_start(self, delta: ToolCallStartDelta) -> ChatGenerationChunk | None:
-        chunk = {"type": "tool_call_chunk", "id": delta.id, "name": delta.name, "args": "",
-                 "index": delta.position}
-        return ChatGenerationChunk(
-            message=AIMessageChunk(content="", tool_call_chunks=[cast("Any", chunk)])
-        )
+        return self._new_tool(delta.id, delta.name, "", delta.position)
 
     def _tool_args(self, delta: ToolCallArgsDelta) -> ChatGenerationChunk | None:
-        if not delta.fragment:
-            return None
-        chunk = {"type": "tool_call_chunk", "id": None, "name": None, "args": delta.fragment,
-                 "index": delta.position}
-        return ChatGenerationChunk(
-            message=AIMessageChunk(content="", tool_call_chunks=[cast("Any", chunk)])
-        )
+        fragment = delta.fragment
+        return self._new_tool(None, None, fragment, delta.position) if fragment else None
 
     def _signature(self, delta: SignatureDelta) -> ChatGenerationChunk | None:
         return None
@@ -628,12 +624,10 @@ class V1StreamChunkBuilder(StreamChunkBuilder):
             index = self._indices[key] = len(self._indices)
         return index
 
-    def _chunk(self, block: dict[str, Any], **kwargs: Any) -> ChatGenerationChunk:
-        return ChatGenerationChunk(message=AIMessageChunk(
-            content=[block],
-            response_metadata={"model_provider": PROVIDER, "output_version": "v1"},
-            **kwargs,
-        ))
+    def _chunk(self, block: dict[str, Any], additional_kwargs: dict[str, Any] | None = None,
+               tool_call_chunk: dict[str, Any] | None = None) -> ChatGenerationChunk:
+        return self._new_blocks([block], {"model_provider": PROVIDER, "output_version": "v1"},
+                                additional_kwargs, cast("Any", tool_call_chunk))
 
     def _text(self, delta: TextDelta) -> ChatGenerationChunk | None:
         if not delta.text:
@@ -663,7 +657,7 @@ class V1StreamChunkBuilder(StreamChunkBuilder):
         block = {"type": "tool_call_chunk", "id": delta.id, "name": delta.name, "args": "",
                  "index": index}
         call = {**block, "index": delta.position}
-        return self._chunk(block, tool_call_chunks=[call])
+        return self._chunk(block, tool_call_chunk=call)
 
     def _tool_args(self, delta: ToolCallArgsDelta) -> ChatGenerationChunk | None:
         if not delta.fragment:
@@ -671,7 +665,7 @@ class V1StreamChunkBuilder(StreamChunkBuilder):
         block = {"type": "tool_call_chunk", "id": None, "name": None, "args": delta.fragment,
                  "index": self._index("tool", delta.position)}
         call = {**block, "index": delta.position}
-        return self._chunk(block, tool_call_chunks=[call])
+        return self._chunk(block, tool_call_chunk=call)
 
     def _finish(self, delta: FinishDelta) -> ChatGenerationChunk:
         return ChatGenerationChunk(message=self.final_chunk(delta.completion, []))

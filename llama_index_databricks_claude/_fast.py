@@ -4,13 +4,14 @@ A 20,000-delta stream builds 20,000 `ChatResponse`s, each with a `ChatMessage` a
 Pydantic validation costs about 6 µs per chunk there and `model_construct` more still, which alone
 would blow the streaming budget (DESIGN §7). The values built here are already of the right types,
 so these helpers fill the instance dict directly, exactly as `model_construct` does, minus its
-generic machinery. A self-check compares them once with validated objects; should a future
-pydantic store instances differently, every helper falls back to ordinary validation.
+generic machinery (`databricks_claude._fastmodel`). A self-check compares them once with
+validated objects; should a future pydantic or LlamaIndex store instances differently, every
+helper falls back to ordinary validation.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -20,32 +21,11 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
     ToolCallBlock,
 )
-from pydantic import BaseModel
+
+from databricks_claude._fastmodel import make as _make
+from databricks_claude._fastmodel import matches
 
 _ASSISTANT = MessageRole.ASSISTANT
-_new = object.__new__
-
-
-def _slot_setter(name: str) -> Any:
-    """The setter of one of BaseModel's slots, called directly (no lookup per object); None if
-    this pydantic has no such slot (the self-check then turns the fast path off)."""
-    descriptor = vars(BaseModel).get(name)
-    return getattr(descriptor, "__set__", None)
-
-
-_set_dict = _slot_setter("__dict__")
-_set_fields_set = _slot_setter("__pydantic_fields_set__")
-_set_extra = _slot_setter("__pydantic_extra__")
-_set_private = _slot_setter("__pydantic_private__")
-
-
-def _make(cls: type[Any], values: dict[str, Any], fields_set: set[str]) -> Any:
-    obj = _new(cls)
-    _set_dict(obj, values)
-    _set_fields_set(obj, fields_set)
-    _set_extra(obj, None)
-    _set_private(obj, None)
-    return obj
 
 
 def _fast_text_block(text: str) -> TextBlock:
@@ -93,20 +73,24 @@ def _safe_chat_response(blocks: list[Any], delta: str, additional_kwargs: dict[s
     return ChatResponse(message=message, delta=delta, additional_kwargs=additional_kwargs)
 
 
+def _sample(text_block: Any, thinking_block: Any, tool_call_block: Any,
+            chat_response: Any) -> ChatResponse:
+    """One response with every kind of block, built with the given helpers."""
+    blocks = [thinking_block("t", {"signature": "s"}), text_block("t"),
+              tool_call_block("id", "name", '{"a": 1}')]
+    return cast("ChatResponse", chat_response(blocks, "t", {"thinking_delta": "t"}, {"k": 1}))
+
+
 def _fast_path_works() -> bool:
-    """True when the direct construction gives objects equal to validated ones."""
-    try:
-        args: tuple[Any, ...] = ("t", {"signature": "s"}, "id", "name", '{"a": 1}')
-        fast = _fast_chat_response(
-            [_fast_thinking_block(args[0], args[1]), _fast_text_block(args[0]),
-             _fast_tool_call_block(*args[2:])], "t", {"thinking_delta": "t"}, {"k": 1})
-        safe = _safe_chat_response(
-            [_safe_thinking_block(args[0], args[1]), _safe_text_block(args[0]),
-             _safe_tool_call_block(*args[2:])], "t", {"thinking_delta": "t"}, {"k": 1})
-        return bool(fast == safe and fast.model_dump() == safe.model_dump()
-                    and fast.message.content == "t")
-    except Exception:  # any surprise in pydantic internals means: use the safe path
-        return False
+    """True when the direct construction gives objects identical to validated ones."""
+    return matches(
+        lambda: _sample(_fast_text_block, _fast_thinking_block, _fast_tool_call_block,
+                        _fast_chat_response),
+        lambda: _sample(_safe_text_block, _safe_thinking_block, _safe_tool_call_block,
+                        _safe_chat_response),
+        (),
+        check=lambda fast, safe: fast.message.content == safe.message.content == "t",
+    )
 
 
 if _fast_path_works():

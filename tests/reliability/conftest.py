@@ -48,7 +48,9 @@ SUMMARY = [
     _line("fault matrix: {fault matrix: cases} cases, {fault matrix: faults injected} faults "
           "injected, {fault matrix: faults survived} survived, {fault matrix: typed errors raised} "
           "typed errors raised, {fault matrix: partial outputs handed back intact} partial "
-          "outputs handed back intact, {fault matrix: retries made} retries (all bounded)",
+          "outputs handed back intact, {fault matrix: retries made} retries (all bounded), "
+          "{fault matrix: hostile bodies answered with a typed error} hostile bodies answered "
+          "with a typed error",
           "fault matrix: cases"),
     _line("stream resume: {stream resume: interrupted streams resumed seamlessly} interrupted "
           "streams resumed seamlessly, {stream resume: partial results handed back} partial "

@@ -246,6 +246,43 @@ def test_fault_on_the_plain_httpx_async_transport(
         driver.close(obj)
 
 
+HOSTILE_BODIES = {
+    "deeply nested JSON": b"[" * 100_000 + b"]" * 100_000,
+    "invalid UTF-8": b"\xff\xfe{\"choices\": \x00\x81}",
+    "a JSON array": b"[1, 2, 3]",
+    "empty": b"",
+    "an HTML page": b"<html><body>Bad Gateway</body></html>",
+    "a JSON error inside 200": b'{"error_code": "INTERNAL_ERROR", "message": "boom"}',
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("status", [200, 500])
+@pytest.mark.parametrize("body", sorted(HOSTILE_BODIES))
+def test_hostile_bodies_through_the_transport(body: str, status: int, mode: str,
+                                              sleeps: list[float]) -> None:
+    """Whatever bytes come back, the caller gets a typed error (or an answer), nothing else."""
+    import httpx
+
+    content = HOSTILE_BODIES[body]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=content)
+
+    driver = DRIVERS["core"]()
+    obj = driver.build("https://dbc-hostile.cloud.databricks.com", token="dapi-hostile",
+                       max_retries=0, transport=httpx.MockTransport(answer),
+                       async_transport=httpx.MockTransport(answer))
+    try:
+        outcome = driver.run(obj, mode)
+    finally:
+        driver.close(obj)
+    assert isinstance(outcome.error, errors.DatabricksClaudeError), repr(outcome.error)
+    assert str(outcome.error).strip()
+    count("fault matrix: hostile bodies answered with a typed error")
+    count("fault matrix: cases")
+
+
 # ----------------------------------------------------------------------------------------------
 # Faults outside the emulator's queue
 

@@ -1,0 +1,226 @@
+"""Cheap construction of the `ChatGenerationChunk`s built once per streamed delta.
+
+A 20,000-delta stream builds 20,000 chunks, each an `AIMessageChunk` in a `ChatGenerationChunk`.
+Validating them costs about 15-20 µs per delta, as much as all of LangChain's own per-chunk work
+(DESIGN §7), and `model_construct` is slower still (LangChain overrides it). The values built here
+are exactly what validation stores, field by field, so `databricks_claude._fastmodel.make` fills
+the instances directly. For tool-call chunks that includes what `AIMessageChunk.init_tool_calls`
+derives: `tool_calls` / `invalid_tool_calls` from the (single) tool call chunk, computed with
+the same LangChain helpers.
+
+`builders()` checks each fast helper once, at first use, against validated construction
+(identical fields, types, `repr`, `model_dump()`, and `chunk + chunk` merging alike) and falls
+back to validation for any helper that differs, so a future langchain-core or pydantic can cost
+speed, never correctness. The last chunk of a stream is rare and stays validated (`convert`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple, cast
+
+from langchain_core.messages import AIMessageChunk
+from langchain_core.messages.tool import InvalidToolCall, ToolCall, ToolCallChunk
+from langchain_core.messages.tool import invalid_tool_call as create_invalid_tool_call
+from langchain_core.messages.tool import tool_call as create_tool_call
+from langchain_core.messages.tool import tool_call_chunk as create_tool_call_chunk
+from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.utils.json import parse_partial_json
+
+from databricks_claude._fastmodel import make, same, verified
+
+__all__ = ["Builders", "builders"]
+
+REASONING_CONTENT = "reasoning_content"
+"""The `additional_kwargs` key of reasoning text (`convert.REASONING_CONTENT`)."""
+
+_MESSAGE_TYPE = "AIMessageChunk"
+_GENERATION_TYPE = "ChatGenerationChunk"
+_GENERATION_SET = frozenset({"message", "text"})
+# What a validated construction marks as set: the arguments given, plus the two fields that
+# `init_tool_calls` assigns whenever there are tool call chunks.
+_TEXT_SET = frozenset({"content"})
+_KWARGS_SET = frozenset({"content", "additional_kwargs"})
+_TOOL_SET = frozenset({"content", "tool_call_chunks", "tool_calls", "invalid_tool_calls"})
+
+
+class Builders(NamedTuple):
+    """The chunk constructors a stream uses, each either the fast one or the validated one."""
+
+    text: Callable[[str], ChatGenerationChunk]
+    """`text(t)`: answer text (v0: string content)."""
+    reasoning: Callable[[str], ChatGenerationChunk]
+    """`reasoning(t)`: reasoning text in `additional_kwargs["reasoning_content"]`."""
+    tool: Callable[[str | None, str | None, str, int], ChatGenerationChunk]
+    """`tool(id, name, args, index)`: one tool call chunk (start: args ""; args: id/name None)."""
+    blocks: Callable[[list[Any], dict[str, Any], dict[str, Any] | None,
+                      ToolCallChunk | None], ChatGenerationChunk]
+    """`blocks(content, response_metadata, additional_kwargs, tool_call_chunk)`: v1 chunks."""
+    fast: bool
+    """True when every constructor is the fast one."""
+
+
+# ---- fast ------------------------------------------------------------------------------------
+
+
+def _generation(message: AIMessageChunk) -> ChatGenerationChunk:
+    # `text` is what the `set_text` validator stores: `message.text` (a `TextAccessor`); our
+    # content never holds the legacy type-less text blocks it special-cases.
+    return make(ChatGenerationChunk, {"text": message.text, "generation_info": None,
+                                      "type": _GENERATION_TYPE, "message": message},
+                set(_GENERATION_SET))
+
+
+def _message(content: str | list[Any], additional_kwargs: dict[str, Any],
+             response_metadata: dict[str, Any], tool_calls: list[ToolCall],
+             invalid_tool_calls: list[InvalidToolCall], tool_call_chunks: list[ToolCallChunk],
+             fields_set: set[str]) -> AIMessageChunk:
+    # Fields in declaration order, as validation stores them; `extra="allow"` gives `{}`.
+    return make(AIMessageChunk, {
+        "content": content, "additional_kwargs": additional_kwargs,
+        "response_metadata": response_metadata, "type": _MESSAGE_TYPE, "name": None,
+        "id": None, "tool_calls": tool_calls, "invalid_tool_calls": invalid_tool_calls,
+        "usage_metadata": None, "tool_call_chunks": tool_call_chunks, "chunk_position": None,
+    }, fields_set, {})
+
+
+def _fast_text(text: str) -> ChatGenerationChunk:
+    return _generation(_message(text, {}, {}, [], [], [], set(_TEXT_SET)))
+
+
+def _fast_reasoning(text: str) -> ChatGenerationChunk:
+    return _generation(_message("", {REASONING_CONTENT: text}, {}, [], [], [],
+                                set(_KWARGS_SET)))
+
+
+def _derived_calls(chunk: ToolCallChunk) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    """`tool_calls` and `invalid_tool_calls` as `AIMessageChunk.init_tool_calls` derives them
+    from a message whose only tool call chunk is `chunk`."""
+    args = chunk["args"]
+    try:
+        parsed = parse_partial_json(args) if args else {}
+    except Exception:  # noqa: BLE001 - the validator treats every failure as an invalid call
+        parsed = None
+    if isinstance(parsed, dict):
+        return [create_tool_call(name=chunk["name"] or "", args=parsed, id=chunk["id"])], []
+    return [], [create_invalid_tool_call(name=chunk["name"], args=args, id=chunk["id"],
+                                         error=None)]
+
+
+def _fast_tool(call_id: str | None, name: str | None, args: str,
+               index: int) -> ChatGenerationChunk:
+    chunk = create_tool_call_chunk(name=name, args=args, id=call_id, index=index)
+    calls, invalid = _derived_calls(chunk)
+    return _generation(_message("", {}, {}, calls, invalid, [chunk], set(_TOOL_SET)))
+
+
+def _fast_blocks(content: list[Any], response_metadata: dict[str, Any],
+                 additional_kwargs: dict[str, Any] | None,
+                 tool_call_chunk: ToolCallChunk | None) -> ChatGenerationChunk:
+    fields = {"content", "response_metadata"}
+    if additional_kwargs is None:
+        additional_kwargs = {}
+    else:
+        fields.add("additional_kwargs")
+    if tool_call_chunk is None:
+        calls: list[ToolCall] = []
+        invalid: list[InvalidToolCall] = []
+        chunks: list[ToolCallChunk] = []
+    else:
+        # Validation rebuilds the chunk (key order of `create_tool_call_chunk`).
+        chunk = create_tool_call_chunk(name=tool_call_chunk["name"],
+                                       args=tool_call_chunk["args"],
+                                       id=tool_call_chunk["id"], index=tool_call_chunk["index"])
+        calls, invalid = _derived_calls(chunk)
+        chunks = [chunk]
+        fields |= _TOOL_SET
+    return _generation(_message(content, additional_kwargs, response_metadata, calls, invalid,
+                                chunks, fields))
+
+
+# ---- validated -------------------------------------------------------------------------------
+
+
+def _safe_text(text: str) -> ChatGenerationChunk:
+    return ChatGenerationChunk(message=AIMessageChunk(content=text))
+
+
+def _safe_reasoning(text: str) -> ChatGenerationChunk:
+    return ChatGenerationChunk(
+        message=AIMessageChunk(content="", additional_kwargs={REASONING_CONTENT: text}))
+
+
+def _safe_tool(call_id: str | None, name: str | None, args: str,
+               index: int) -> ChatGenerationChunk:
+    chunk = {"type": "tool_call_chunk", "id": call_id, "name": name, "args": args,
+             "index": index}
+    return ChatGenerationChunk(
+        message=AIMessageChunk(content="", tool_call_chunks=[cast("Any", chunk)]))
+
+
+def _safe_blocks(content: list[Any], response_metadata: dict[str, Any],
+                 additional_kwargs: dict[str, Any] | None,
+                 tool_call_chunk: ToolCallChunk | None) -> ChatGenerationChunk:
+    kwargs: dict[str, Any] = {}
+    if additional_kwargs is not None:
+        kwargs["additional_kwargs"] = additional_kwargs
+    if tool_call_chunk is not None:
+        kwargs["tool_call_chunks"] = [tool_call_chunk]
+    return ChatGenerationChunk(message=AIMessageChunk(
+        content=content, response_metadata=response_metadata, **kwargs))
+
+
+# ---- choice ----------------------------------------------------------------------------------
+
+
+def _merges_alike(fast: ChatGenerationChunk, safe: ChatGenerationChunk) -> bool:
+    """Summing chunks (what LangChain does with every stream) gives identical results."""
+    return same(fast + fast, safe + safe) and same(fast.message + fast.message,
+                                                   safe.message + safe.message)
+
+
+def _tool_chunk(call_id: str | None, name: str | None, args: str, index: int) -> ToolCallChunk:
+    return create_tool_call_chunk(name=name, args=args, id=call_id, index=index)
+
+
+_V1_METADATA = {"model_provider": "databricks_claude", "output_version": "v1"}
+
+# Every shape of argument the builders pass, and the ways partial JSON can parse: to a dict, to
+# a non-dict (an invalid call), or not at all (also invalid).
+_TOOL_SAMPLES: tuple[tuple[Any, ...], ...] = (
+    ("call_1", "get_weather", "", 0), (None, None, '{"city": "Par', 1),
+    (None, None, "1", 0), (None, None, "}{", 2), (None, None, '"', 0),
+)
+
+
+def _blocks_samples() -> tuple[tuple[Any, ...], ...]:
+    """v1 samples; fresh containers on every call, since fast construction stores them."""
+    meta = _V1_METADATA
+    return (
+        ([{"type": "text", "text": "x", "index": 1}], dict(meta), None, None),
+        ([{"type": "reasoning", "reasoning": "r", "index": 0}], dict(meta),
+         {REASONING_CONTENT: "r"}, None),
+        ([{"type": "reasoning", "reasoning": "", "index": 0, "extras": {"signature": "s"}}],
+         dict(meta), None, None),
+        ([{"type": "reasoning", "index": 0, "extras": {"redacted_content": "d"}}], dict(meta),
+         None, None),
+        ([{"type": "tool_call_chunk", "id": "c", "name": "n", "args": "", "index": 2}],
+         dict(meta), None, _tool_chunk("c", "n", "", 0)),
+        ([{"type": "tool_call_chunk", "id": None, "name": None, "args": '{"a', "index": 2}],
+         dict(meta), None, _tool_chunk(None, None, '{"a', 0)),
+    )
+
+
+@functools.cache
+def builders() -> Builders:
+    """The constructors to use, chosen once (at first use: the check costs a few ms)."""
+    text = verified(_fast_text, _safe_text, ("x",), ("",), check=_merges_alike)
+    reasoning = verified(_fast_reasoning, _safe_reasoning, ("r",), check=_merges_alike)
+    tool = verified(_fast_tool, _safe_tool, *_TOOL_SAMPLES, check=_merges_alike)
+    # Each sample runs twice (fast, then validated) on the same containers: validation copies
+    # them, and the fast run stores them only in objects that are then discarded.
+    blocks = verified(_fast_blocks, _safe_blocks, *_blocks_samples(), check=_merges_alike)
+    fast = (text is _fast_text and reasoning is _fast_reasoning and tool is _fast_tool
+            and blocks is _fast_blocks)
+    return Builders(text, reasoning, tool, blocks, fast)
