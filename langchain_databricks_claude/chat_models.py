@@ -92,7 +92,8 @@ class ChatDatabricksClaude(BaseChatModel):
       `top_k`, `stop`.
     - `thinking`: True (budget = half of `max_tokens`), an int budget, or a dict sent after
       validation; `effort` ("low" ... "max") for adaptive-thinking models.
-    - `timeout` (seconds, default 300), `max_retries` (default 2), `resume_streams`.
+    - `timeout` (seconds, default 300), `max_retries` (default 2), `max_retry_wait` (default
+      60 s), `resume_streams`.
     - `streaming`, `stream_usage`, `extra_body` / `model_kwargs` (merged at the payload root),
       `cache_system_prompt` (cache breakpoint on the system prompt), `default_headers`.
 
@@ -137,6 +138,8 @@ class ChatDatabricksClaude(BaseChatModel):
     """Read timeout in seconds (None: no limit)."""
     max_retries: int = 2
     """Retries after the first attempt (429, 5xx, connection errors)."""
+    max_retry_wait: float = 60.0
+    """The longest wait before a retry, in seconds (caps `Retry-After` and backoff)."""
     resume_streams: bool = False
     """Resume a broken plain-text stream by prefill instead of raising."""
     streaming: bool = False
@@ -263,6 +266,7 @@ class ChatDatabricksClaude(BaseChatModel):
 
         settings: dict[str, Any] = {
             "timeout": self.timeout, "max_retries": self.max_retries,
+            "max_retry_wait": self.max_retry_wait,
             "resume_streams": self.resume_streams, "default_headers": self.default_headers}
         if primary is not None:
             return DatabricksClaudeClient(endpoint, config=primary.config, **settings)

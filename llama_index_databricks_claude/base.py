@@ -74,6 +74,8 @@ __all__ = ["DatabricksClaude"]
 # other call keyword goes to the body root).
 _FIELD_OPTIONS = ("max_tokens", "temperature", "top_p", "top_k", "stop", "thinking", "effort")
 _CALL_OPTIONS = frozenset((*_FIELD_OPTIONS, "tools", "tool_choice"))
+# Never written into a pickle; see `DatabricksClaude.__getstate__`.
+_SECRET_FIELDS = ("token", "client_secret")
 
 
 class _ClientSlot:
@@ -134,6 +136,8 @@ class DatabricksClaude(FunctionCallingLLM):
     effort: str | None = Field(default=None, description="Effort, for adaptive-only models.")
     timeout: float | None = Field(default=300.0, description="Read timeout in seconds.")
     max_retries: int = Field(default=2, description="Retries after the first attempt.")
+    max_retry_wait: float = Field(
+        default=60.0, description="Cap in seconds on any Retry-After or backoff wait.")
     resume_streams: bool = Field(
         default=False, description="Resume a broken plain-text stream by prefill.")
     extra_body: dict[str, Any] | None = Field(
@@ -167,6 +171,19 @@ class DatabricksClaude(FunctionCallingLLM):
             temperature=temperature, thinking=thinking, effort=effort, timeout=timeout,
             max_retries=max_retries, callback_manager=callback_manager or CallbackManager([]),
             **kwargs)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickles carry no secret (DESIGN §5): `token` and `client_secret` are left out and,
+        where the pickle is loaded, come from the environment (`DATABRICKS_TOKEN`,
+        `DATABRICKS_CLIENT_SECRET`) or databricks-sdk. The core client is never pickled."""
+        state = super().__getstate__()
+        fields = dict(state["__dict__"])
+        for name in _SECRET_FIELDS:
+            fields[name] = None
+        fields_set = state.get("__pydantic_fields_set__")
+        if fields_set is not None:
+            state = {**state, "__pydantic_fields_set__": set(fields_set) - set(_SECRET_FIELDS)}
+        return {**state, "__dict__": fields}
 
     def __copy__(self) -> DatabricksClaude:
         clone = super().__copy__()
@@ -221,8 +238,8 @@ class DatabricksClaude(FunctionCallingLLM):
         return DatabricksClaudeClient(
             self.endpoint, host=self.host, token=self.token, client_id=self.client_id,
             client_secret=self.client_secret, base_url=self.base_url, timeout=self.timeout,
-            max_retries=self.max_retries, resume_streams=self.resume_streams,
-            default_headers=self.default_headers, config_profile=self.config_profile)
+            max_retries=self.max_retries, max_retry_wait=self.max_retry_wait,
+            resume_streams=self.resume_streams, default_headers=self.default_headers, config_profile=self.config_profile)
 
     def close(self) -> None:
         """Close the HTTP connections of the sync client (it reopens on next use)."""
