@@ -75,8 +75,27 @@ _asleep = asyncio.sleep
 
 
 def encode_payload(payload: Mapping[str, Any]) -> bytes:
-    """The request body: compact JSON, encoded once per call and reused across retries."""
-    return json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    """The request body: compact JSON, encoded once per call and reused across retries.
+
+    Raises `ConfigurationError` (before any network call) for a payload that is not strict
+    JSON: NaN or infinity (which `json` would write as invalid `NaN`/`Infinity` tokens), a
+    value JSON cannot hold, or a circular reference, typically from `extra_body`.
+    """
+    # Imported here so this change stays inside this function (the module imports are shared).
+    from databricks_claude.errors import ConfigurationError
+
+    try:
+        return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except ValueError as error:
+        if "out of range float" in str(error).lower():
+            raise ConfigurationError(
+                "the request payload has a non-finite number (NaN or Infinity), which is not "
+                "valid JSON: check the numbers in the options and extra_body") from error
+        raise ConfigurationError(f"the request payload is not valid JSON: {error}") from error
+    except (TypeError, RecursionError) as error:
+        raise ConfigurationError(
+            f"the request payload cannot be encoded as JSON ({error}): extra_body and tool "
+            "schemas may only hold JSON values") from error
 
 
 def transport_error(error: httpx.HTTPError, url: str) -> APIConnectionError:

@@ -16,8 +16,15 @@ Decisions worth knowing:
 * Sampling rules look at the options, not at `extra_body`: keys there are trusted as given.
 * Assistant replay puts reasoning blocks first (the service refuses any other order), then text,
   then `tool_calls`; a pure tool-call turn is sent with `"content": null`.
-* Budget thinking is turned off (with a warning) for a request that continues a tool loop whose
-  assistant turn has no reasoning block: the service refuses that combination.
+* Thinking is turned off (with a warning) for a request that continues a tool loop whose
+  assistant turn has no reasoning block: the service refuses that combination. Budget thinking
+  is left out; adaptive thinking is sent as `{"type": "disabled"}` (adaptive models may think
+  by default).
+* Blank text (empty or whitespace only, which the service refuses) is dropped from a turn that
+  has other content; a user or system turn with nothing else is refused, naming its index.
+* Reasoning without a signature cannot be verified by the service and is dropped from the
+  replay with a warning; an assistant turn left holding only reasoning is refused.
+* Tool-call arguments must be a JSON object; empty arguments are sent as `"{}"`.
 * Tool results are checked against the assistant turn right before them; unanswered tool calls
   are allowed only when that assistant turn is the last message. `ToolResultPart.is_error` has
   no field on this wire and is not sent.
@@ -25,7 +32,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import math
+import json
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -300,6 +307,20 @@ def _with_cache(block: dict[str, Any], cache_control: CacheControl | None) -> di
     return block
 
 
+def _is_blank(part: Part) -> bool:
+    """Text the service refuses as a block: empty or whitespace only."""
+    return isinstance(part, TextPart) and isinstance(part.text, str) and not part.text.strip()
+
+
+def _is_unsigned(part: Part) -> bool:
+    return isinstance(part, ReasoningPart) and not part.signature
+
+
+def _where(role: str, index: int | None) -> str:
+    """How an error names a message: by its index in the caller's list when known."""
+    return f"{role} message {index}" if index is not None else f"the {role} message"
+
+
 def _text_block(part: TextPart) -> dict[str, Any]:
     return _with_cache({"type": "text", "text": part.text}, part.cache_control)
 
@@ -319,9 +340,32 @@ def _reasoning_block(part: ReasoningPart | RedactedReasoningPart) -> dict[str, A
     return _with_cache({"type": "reasoning", "summary": [entry]}, part.cache_control)
 
 
-def _tool_call_to_wire(call: ToolCallPart) -> dict[str, Any]:
+def _tool_call_to_wire(call: ToolCallPart, where: str) -> dict[str, Any]:
+    """One replayed tool call; its arguments must be a JSON object (empty text means `{}`)."""
+    if not isinstance(call.id, str) or not call.id:
+        raise ConfigurationError(f"a tool call in {where} has an empty id; every tool call needs "
+                                 "the id the model gave it")
+    if not isinstance(call.name, str) or not call.name:
+        raise ConfigurationError(f"tool call {call.id!r} in {where} has an empty tool name")
+    arguments = call.arguments
+    if not isinstance(arguments, str):
+        raise ConfigurationError(f"tool call {call.id!r} arguments must be a JSON string, got "
+                                 f"{type(arguments).__name__}")
+    if not arguments.strip():
+        arguments = "{}"  # what a call without arguments means; the service refuses ""
+    elif not (arguments.lstrip().startswith("{") and _is_json_object(arguments)):
+        raise ConfigurationError(
+            f"tool call {call.id!r} arguments are not a JSON object: {arguments[:200]!r} (the "
+            "service only accepts an object; fix or remove this tool call and its result)")
     return {"id": call.id, "type": "function",
-            "function": {"name": call.name, "arguments": call.arguments}}
+            "function": {"name": call.name, "arguments": arguments}}
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _content_block(part: Part, role: str) -> dict[str, Any]:
@@ -341,31 +385,44 @@ def _is_plain_text(parts: Sequence[Part]) -> bool:
     return all(isinstance(p, TextPart) and p.cache_control is None for p in parts)
 
 
-def _system_to_wire(messages: Sequence[Message]) -> dict[str, Any]:
-    """All system messages as one: a string joined by blank lines, or parts if any is cached."""
-    parts = [part for message in messages for part in message.parts]
+def _system_to_wire(messages: Sequence[Message], index: int | None = None) -> dict[str, Any]:
+    """All system messages as one: a string joined by blank lines, or parts if any is cached.
+
+    Blank text is dropped; `index` (of the first system message) names it when nothing is left.
+    """
+    parts = [part for message in messages for part in message.parts if not _is_blank(part)]
+    if not parts:
+        raise ConfigurationError(
+            f"the system prompt ({_where('system', index)}) is empty; the service refuses "
+            "empty or whitespace-only text: give it some text or remove it")
     if _is_plain_text(parts):
-        text = "\n\n".join(message.text for message in messages if message.parts)
+        text = "\n\n".join(part.text for part in parts)  # type: ignore[union-attr]
         return {"role": "system", "content": text}
     return {"role": "system", "content": [_content_block(part, "system") for part in parts]}
 
 
-def _user_to_wire(parts: Sequence[Part]) -> dict[str, Any]:
-    if len(parts) == 1 and _is_plain_text(parts):
-        return {"role": "user", "content": parts[0].text}  # type: ignore[union-attr]
-    return {"role": "user", "content": [_content_block(part, "user") for part in parts]}
+def _user_to_wire(parts: Sequence[Part], index: int | None = None) -> dict[str, Any]:
+    kept = [part for part in parts if not _is_blank(part)]
+    if not kept:
+        raise ConfigurationError(
+            f"{_where('user', index)} is empty; the service refuses empty or whitespace-only "
+            "text: give it some content or remove it")
+    if len(kept) == 1 and _is_plain_text(kept):
+        return {"role": "user", "content": kept[0].text}  # type: ignore[union-attr]
+    return {"role": "user", "content": [_content_block(part, "user") for part in kept]}
 
 
 def _tool_result_to_wire(result: ToolResultPart) -> dict[str, Any]:
     content: str | list[dict[str, Any]]
     if isinstance(result.content, str):
-        if result.cache_control is None:
-            content = result.content
+        if result.cache_control is None or not result.content.strip():
+            content = result.content  # an empty result is accepted, an empty text block is not
         else:
             content = [{"type": "text", "text": result.content,
                         "cache_control": result.cache_control}]
     else:
-        content = [_content_block(part, "tool") for part in result.content]
+        content = [_content_block(part, "tool") for part in result.content
+                   if not _is_blank(part)]
         if result.cache_control is not None and content and "cache_control" not in content[-1]:
             content[-1] = {**content[-1], "cache_control": result.cache_control}
     return {"role": "tool", "tool_call_id": result.tool_call_id, "content": content}
@@ -378,13 +435,29 @@ def _is_blank_text(block: dict[str, Any]) -> bool:
 _REASONING_PARTS = (ReasoningPart, RedactedReasoningPart)
 
 
-def _assistant_to_wire(parts: Sequence[Part]) -> dict[str, Any]:
-    """The assistant turn exactly as the service sent it: reasoning, text, then `tool_calls`."""
+def _assistant_to_wire(parts: Sequence[Part], index: int | None = None) -> dict[str, Any]:
+    """The assistant turn exactly as the service sent it: reasoning, text, then `tool_calls`.
+
+    Unsigned reasoning is dropped (with a warning): the service cannot verify it. A turn left
+    with reasoning but no text and no tool call is refused: the service refuses an assistant
+    message that ends with reasoning.
+    """
+    where = _where("assistant", index)
     calls = [part for part in parts if isinstance(part, ToolCallPart)]
     # The service refuses an assistant turn whose reasoning does not come first.
     reasoning = [part for part in parts if isinstance(part, _REASONING_PARTS)]
-    others = reasoning + [part for part in parts
-                          if not isinstance(part, (ToolCallPart, *_REASONING_PARTS))]
+    if any(map(_is_unsigned, reasoning)):
+        reasoning = [part for part in reasoning if not _is_unsigned(part)]
+        _warn(f"reasoning without a signature dropped from {where}: the service "
+              "cannot verify unsigned reasoning and refuses it (replay reasoning with the "
+              "signature the service gave it)")
+    rest = [part for part in parts if not isinstance(part, (ToolCallPart, *_REASONING_PARTS))]
+    if reasoning and not calls and all(map(_is_blank, rest)):
+        raise ConfigurationError(
+            f"{where} holds only reasoning, and the service refuses an assistant "
+            "message whose final block is reasoning: add the text the model answered, or "
+            "remove the message")
+    others = reasoning + rest
     content: str | list[dict[str, Any]] | None
     if _is_plain_text(others):
         content = "".join(part.text for part in others)  # type: ignore[union-attr]
@@ -392,11 +465,11 @@ def _assistant_to_wire(parts: Sequence[Part]) -> dict[str, Any]:
             content = None  # the service refuses empty text beside tool calls
     else:
         content = [_content_block(part, "assistant") for part in others]
-        if calls:
-            content = [block for block in content if not _is_blank_text(block)] or None
+        content = [block for block in content if not _is_blank_text(block)] or (
+            None if calls else "")
     wire: dict[str, Any] = {"role": "assistant", "content": content}
     if calls:
-        wire["tool_calls"] = [_tool_call_to_wire(call) for call in calls]
+        wire["tool_calls"] = [_tool_call_to_wire(call, where) for call in calls]
     return wire
 
 
@@ -422,29 +495,54 @@ def message_to_wire(message: Message) -> dict[str, Any]:
     raise ConfigurationError(f"unknown message role {role!r}")
 
 
-def _expand_to_wire(message: Message) -> list[dict[str, Any]]:
+def _expand_to_wire(message: Message, index: int, last: bool) -> list[dict[str, Any]]:
     """A message as wire messages: tool results become `tool` messages, placed first."""
+    role = message.role
+    if role == "assistant":
+        turn = _assistant_to_wire(message.parts, index)
+        content = turn["content"]
+        blank = not content or (isinstance(content, str) and not content.strip())
+        if blank and not last and "tool_calls" not in turn:
+            raise ConfigurationError(
+                f"assistant message {index} is empty; only the last message may be an empty "
+                "assistant turn: give it its text or remove it")
+        return [turn]
+    if role == "user" and not any(isinstance(part, ToolResultPart) for part in message.parts):
+        return [_user_to_wire(message.parts, index)]
     results = [part for part in message.parts if isinstance(part, ToolResultPart)]
     if not results:
         return [message_to_wire(message)]
-    if message.role not in ("user", "tool"):
-        raise ConfigurationError(f"a {message.role} message cannot hold tool results")
+    if role not in ("user", "tool"):
+        raise ConfigurationError(f"a {role} message cannot hold tool results")
     wire = [_tool_result_to_wire(result) for result in results]
     rest = [part for part in message.parts if not isinstance(part, ToolResultPart)]
     if rest:
-        if message.role == "tool":
+        if role == "tool":
             raise ConfigurationError("a tool message can only hold tool results")
-        wire.append(_user_to_wire(rest))
+        if not all(map(_is_blank, rest)):  # blank text beside tool results is dropped
+            wire.append(_user_to_wire(rest, index))
     return wire
 
 
 def _wire_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """All messages, system messages merged into one first message."""
-    systems = [message for message in messages if message.role == "system"]
-    wire = [_system_to_wire(systems)] if systems else []
-    for message in messages:
+    if not messages:
+        raise ConfigurationError("the message list is empty: a request needs at least one "
+                                 "user message")
+    first_system = next((i for i, m in enumerate(messages) if m.role == "system"), None)
+    wire = []
+    if first_system is not None:
+        systems = [message for message in messages if message.role == "system"]
+        wire.append(_system_to_wire(systems, first_system))
+    last = len(messages) - 1
+    while last >= 0 and messages[last].role == "system":
+        last -= 1
+    if last < 0:
+        raise ConfigurationError("the conversation holds only system messages: a request "
+                                 "needs at least one user message")
+    for index, message in enumerate(messages):
         if message.role != "system":
-            wire.extend(_expand_to_wire(message))
+            wire.extend(_expand_to_wire(message, index, index == last))
     return wire
 
 
@@ -541,14 +639,29 @@ def _thinking_type(setting: dict[str, Any]) -> str:
     return str(kind)
 
 
-def _budget_thinking(setting: Any, max_tokens: int) -> dict[str, Any]:
+# Budget-style models that also accept adaptive thinking (the ones released alongside it).
+# TODO(profiles): a `ModelProfile.adaptive_thinking` flag would be the right home for this.
+_ADAPTIVE_CAPABLE = frozenset({"claude-sonnet-4-6", "claude-opus-4-6"})
+
+
+def _default_budget(max_tokens: int) -> int:
+    return _check_budget(min(max_tokens // 2, MAX_DEFAULT_THINKING_BUDGET), max_tokens)
+
+
+def _budget_thinking(setting: Any, profile: ModelProfile, max_tokens: int) -> dict[str, Any]:
     if setting is True:
-        budget = min(max_tokens // 2, MAX_DEFAULT_THINKING_BUDGET)
-        return {"type": "enabled", "budget_tokens": _check_budget(budget, max_tokens)}
+        return {"type": "enabled", "budget_tokens": _default_budget(max_tokens)}
     if isinstance(setting, int):
         return {"type": "enabled", "budget_tokens": _check_budget(setting, max_tokens)}
-    if _thinking_type(setting) == "enabled":
+    kind = _thinking_type(setting)
+    if kind == "enabled":
         _check_budget(setting.get("budget_tokens"), max_tokens)
+    elif kind == "adaptive" and profile.known and profile.name not in _ADAPTIVE_CAPABLE:
+        budget = _default_budget(max_tokens)
+        _warn(f"thinking type 'adaptive' changed to 'enabled' with budget_tokens {budget}: "
+              f"{profile.name} only supports budget thinking (set thinking to an int budget "
+              "to choose it)")
+        return {**setting, "type": "enabled", "budget_tokens": budget}
     return dict(setting)
 
 
@@ -577,7 +690,7 @@ def _thinking(options: RequestOptions, profile: ModelProfile,
         raise ConfigurationError(f"thinking must be a bool, an int or a dict, got {setting!r}")
     if profile.thinking_style == "adaptive":
         return _adaptive_thinking(setting, profile)
-    return _budget_thinking(setting, max_tokens)
+    return _budget_thinking(setting, profile, max_tokens)
 
 
 _REASONING_BLOCK_TYPES = frozenset({"reasoning", "thinking", "redacted_thinking"})
@@ -601,10 +714,12 @@ def _starts_with_reasoning(assistant: dict[str, Any]) -> bool:
 
 def _thinking_for_tool_loop(thinking: dict[str, Any],
                             wire: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """Budget thinking, or None when a continued tool loop cannot carry it.
+    """The thinking to send when thinking is on: itself, or off when a tool loop forbids it.
 
     With thinking on, the service refuses to continue a tool loop whose assistant turn does not
     start with its reasoning block (for instance a history whose reasoning was not kept).
+    Budget thinking is then left out (None); adaptive thinking becomes `{"type": "disabled"}`,
+    since adaptive models may think by default.
     """
     turn = _open_tool_turn(wire)
     if turn is None or _starts_with_reasoning(turn):
@@ -612,7 +727,7 @@ def _thinking_for_tool_loop(thinking: dict[str, Any],
     _warn("thinking turned off for this request: the tool loop it continues has an assistant "
           "turn without its reasoning block, which Claude refuses while thinking is on (keep "
           "the reasoning of assistant messages to avoid this)")
-    return None
+    return {"type": "disabled"} if thinking.get("type") == "adaptive" else None
 
 
 def _effort(options: RequestOptions, profile: ModelProfile,
@@ -632,11 +747,16 @@ def _effort(options: RequestOptions, profile: ModelProfile,
 
 def _sampling(options: RequestOptions, profile: ModelProfile, thinking_on: bool) -> dict[str, Any]:
     """temperature / top_p / top_k that the model accepts with the current thinking setting."""
-    for name in ("temperature", "top_p"):
+    for name, low, high, low_open in (("temperature", 0, 2, False), ("top_p", 0, 1, True)):
         value = getattr(options, name)
-        # NaN and infinity are not JSON: httpx would fail at send time with a bare ValueError.
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigurationError(f"{name} must be a finite number, got {value!r}")
+        if value is None:
+            continue
+        # NaN fails every comparison, so it is refused here too (it is not JSON anyway).
+        in_range = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and (low < value if low_open else low <= value) and value <= high)
+        if not in_range:
+            bounds = f"{'(' if low_open else '['}{low}, {high}]"
+            raise ConfigurationError(f"{name} must be a number in {bounds}, got {value!r}")
     sent: dict[str, Any] = {}
     if options.temperature is not None:
         if not profile.temperature_allowed:
@@ -775,7 +895,7 @@ def build_payload(
         _check_vision(messages, profile)
     max_tokens = _max_tokens(options, profile)
     thinking = _thinking(options, profile, max_tokens)
-    if thinking is not None and thinking.get("type") == "enabled":
+    if thinking is not None and thinking.get("type") in ("enabled", "adaptive"):
         thinking = _thinking_for_tool_loop(thinking, wire_messages)
     thinking_on = thinking is not None and thinking.get("type") in ("enabled", "adaptive")
 

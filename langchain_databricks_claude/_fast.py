@@ -30,19 +30,16 @@ from langchain_core.utils.json import parse_partial_json
 
 from databricks_claude._fastmodel import make, same, verified
 
-__all__ = ["Builders", "builders"]
+__all__ = ["VALIDATED", "Builders", "builders"]
 
 REASONING_CONTENT = "reasoning_content"
 """The `additional_kwargs` key of reasoning text (`convert.REASONING_CONTENT`)."""
 
 _MESSAGE_TYPE = "AIMessageChunk"
 _GENERATION_TYPE = "ChatGenerationChunk"
-_GENERATION_SET = frozenset({"message", "text"})
-# What a validated construction marks as set: the arguments given, plus the two fields that
-# `init_tool_calls` assigns whenever there are tool call chunks.
-_TEXT_SET = frozenset({"content"})
-_KWARGS_SET = frozenset({"content", "additional_kwargs"})
-_TOOL_SET = frozenset({"content", "tool_call_chunks", "tool_calls", "invalid_tool_calls"})
+# `init_tool_calls` assigns these two whenever there are tool call chunks, marking them as set.
+_DERIVED_SET = frozenset({"tool_calls", "invalid_tool_calls"})
+_JSON_SPACE = " \t\n\r"  # what `json.loads` skips before a value
 
 
 class Builders(NamedTuple):
@@ -69,7 +66,7 @@ def _generation(message: AIMessageChunk) -> ChatGenerationChunk:
     # content never holds the legacy type-less text blocks it special-cases.
     return make(ChatGenerationChunk, {"text": message.text, "generation_info": None,
                                       "type": _GENERATION_TYPE, "message": message},
-                set(_GENERATION_SET))
+                {"text", "message"})
 
 
 def _message(content: str | list[Any], additional_kwargs: dict[str, Any],
@@ -86,22 +83,30 @@ def _message(content: str | list[Any], additional_kwargs: dict[str, Any],
 
 
 def _fast_text(text: str) -> ChatGenerationChunk:
-    return _generation(_message(text, {}, {}, [], [], [], set(_TEXT_SET)))
+    return _generation(_message(text, {}, {}, [], [], [], {"content"}))
 
 
 def _fast_reasoning(text: str) -> ChatGenerationChunk:
     return _generation(_message("", {REASONING_CONTENT: text}, {}, [], [], [],
-                                set(_KWARGS_SET)))
+                                {"content", "additional_kwargs"}))
 
 
 def _derived_calls(chunk: ToolCallChunk) -> tuple[list[ToolCall], list[InvalidToolCall]]:
     """`tool_calls` and `invalid_tool_calls` as `AIMessageChunk.init_tool_calls` derives them
     from a message whose only tool call chunk is `chunk`."""
     args = chunk["args"]
-    try:
-        parsed = parse_partial_json(args) if args else {}
-    except Exception:  # noqa: BLE001 - the validator treats every failure as an invalid call
+    if not args:
+        parsed: Any = {}
+    elif not args.lstrip(_JSON_SPACE).startswith("{"):
+        # Only text opening with "{" can parse, even partially, to an object: every candidate
+        # `parse_partial_json` tries starts like `args`. Skipping it is exact, and saves its
+        # retries (one failed `json.loads` per character) on every mid-arguments fragment.
         parsed = None
+    else:
+        try:
+            parsed = parse_partial_json(args)
+        except Exception:  # the validator takes every failure for an invalid call
+            parsed = None
     if isinstance(parsed, dict):
         return [create_tool_call(name=chunk["name"] or "", args=parsed, id=chunk["id"])], []
     return [], [create_invalid_tool_call(name=chunk["name"], args=args, id=chunk["id"],
@@ -112,7 +117,8 @@ def _fast_tool(call_id: str | None, name: str | None, args: str,
                index: int) -> ChatGenerationChunk:
     chunk = create_tool_call_chunk(name=name, args=args, id=call_id, index=index)
     calls, invalid = _derived_calls(chunk)
-    return _generation(_message("", {}, {}, calls, invalid, [chunk], set(_TOOL_SET)))
+    fields = {"content", "tool_call_chunks", "tool_calls", "invalid_tool_calls"}
+    return _generation(_message("", {}, {}, calls, invalid, [chunk], fields))
 
 
 def _fast_blocks(content: list[Any], response_metadata: dict[str, Any],
@@ -134,7 +140,8 @@ def _fast_blocks(content: list[Any], response_metadata: dict[str, Any],
                                        id=tool_call_chunk["id"], index=tool_call_chunk["index"])
         calls, invalid = _derived_calls(chunk)
         chunks = [chunk]
-        fields |= _TOOL_SET
+        fields.add("tool_call_chunks")
+        fields |= _DERIVED_SET
     return _generation(_message(content, additional_kwargs, response_metadata, calls, invalid,
                                 chunks, fields))
 
@@ -171,6 +178,10 @@ def _safe_blocks(content: list[Any], response_metadata: dict[str, Any],
         content=content, response_metadata=response_metadata, **kwargs))
 
 
+VALIDATED = Builders(_safe_text, _safe_reasoning, _safe_tool, _safe_blocks, fast=False)
+"""The validated constructors: what `builders()` falls back to, one by one."""
+
+
 # ---- choice ----------------------------------------------------------------------------------
 
 
@@ -190,7 +201,9 @@ _V1_METADATA = {"model_provider": "databricks_claude", "output_version": "v1"}
 # a non-dict (an invalid call), or not at all (also invalid).
 _TOOL_SAMPLES: tuple[tuple[Any, ...], ...] = (
     ("call_1", "get_weather", "", 0), (None, None, '{"city": "Par', 1),
-    (None, None, "1", 0), (None, None, "}{", 2), (None, None, '"', 0),
+    (None, None, ' \n{"a": [1, {"b', 0), (None, None, '{"a": 1}', 0), (None, None, "1", 0),
+    (None, None, "}{", 2), (None, None, '"', 0), (None, None, 'is", "n": 1', 0),
+    (None, None, ' "a": 1}', 0), (None, None, "{]", 0), (None, None, " ", 0),
 )
 
 

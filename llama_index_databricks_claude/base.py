@@ -180,9 +180,6 @@ class DatabricksClaude(FunctionCallingLLM):
         fields = dict(state["__dict__"])
         for name in _SECRET_FIELDS:
             fields[name] = None
-        fields_set = state.get("__pydantic_fields_set__")
-        if fields_set is not None:
-            state = {**state, "__pydantic_fields_set__": set(fields_set) - set(_SECRET_FIELDS)}
         return {**state, "__dict__": fields}
 
     def __copy__(self) -> DatabricksClaude:
@@ -239,7 +236,8 @@ class DatabricksClaude(FunctionCallingLLM):
             self.endpoint, host=self.host, token=self.token, client_id=self.client_id,
             client_secret=self.client_secret, base_url=self.base_url, timeout=self.timeout,
             max_retries=self.max_retries, max_retry_wait=self.max_retry_wait,
-            resume_streams=self.resume_streams, default_headers=self.default_headers, config_profile=self.config_profile)
+            resume_streams=self.resume_streams, default_headers=self.default_headers,
+            config_profile=self.config_profile)
 
     def close(self) -> None:
         """Close the HTTP connections of the sync client (it reopens on next use)."""

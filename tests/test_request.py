@@ -588,13 +588,15 @@ def test_tool_result_parts_carry_cache_control_on_the_last_part() -> None:
 
 def test_assistant_replay_of_every_part_kind() -> None:
     message = Message("assistant", [
-        ReasoningPart("think", "sig"), RedactedReasoningPart("opaque"), ReasoningPart("more"),
+        ReasoningPart("think", "sig"), RedactedReasoningPart("opaque"),
+        ReasoningPart("more", "sig2"),
         TextPart("answer"), ToolCallPart("c1", "get_weather", '{"location": "東京"}')])
     assert message_to_wire(message) == {"role": "assistant", "content": [
         {"type": "reasoning", "summary": [
             {"type": "summary_text", "text": "think", "signature": "sig"}]},
         {"type": "reasoning", "summary": [{"type": "summary_encrypted_text", "data": "opaque"}]},
-        {"type": "reasoning", "summary": [{"type": "summary_text", "text": "more"}]},
+        {"type": "reasoning", "summary": [
+            {"type": "summary_text", "text": "more", "signature": "sig2"}]},
         {"type": "text", "text": "answer"}],
         "tool_calls": [{"id": "c1", "type": "function", "function": {
             "name": "get_weather", "arguments": '{"location": "東京"}'}}]}
@@ -729,6 +731,181 @@ def test_finished_tool_loop_without_reasoning_keeps_thinking() -> None:
     assert built["thinking"]["type"] == "enabled"
 
 
-def test_adaptive_thinking_is_kept_in_a_tool_loop_without_reasoning() -> None:
-    built = payload(tool_loop(tool_turn("c1")), profile=ADAPTIVE, tools=[WEATHER], thinking=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Payloads the service would refuse are refused (or fixed) before sending
+
+
+def test_empty_message_list_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="message list is empty"):
+        build_payload([], RequestOptions(), model="ep", profile=BUDGET)
+
+
+def test_only_system_messages_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match="only system messages"):
+        payload([Message.system("be brief")])
+
+
+@pytest.mark.parametrize("text", ["", "  \n"])
+def test_empty_user_turn_is_refused_naming_its_index(text: str) -> None:
+    with pytest.raises(ConfigurationError, match="user message 2 is empty"):
+        payload([Message.user("hi"), Message.assistant("yes"), Message.user(text)])
+
+
+def test_blank_text_parts_are_dropped_where_other_content_remains() -> None:
+    image = ImagePart("data:image/png;base64,AAAA")
+    built = payload([Message("user", [TextPart(""), TextPart("look"), TextPart(" "), image])])
+    assert built["messages"][0]["content"] == [
+        {"type": "text", "text": "look"}, {"type": "image_url", "image_url": {"url": image.url}}]
+    assert payload([Message("user", [TextPart(""), TextPart("hi")])])["messages"] == [
+        {"role": "user", "content": "hi"}]
+
+
+def test_empty_system_messages_are_dropped_and_an_empty_system_prompt_refused() -> None:
+    built = payload([Message.system(""), Message.user("hi"), Message.system("rules")])
+    assert built["messages"][0] == {"role": "system", "content": "rules"}
+    with pytest.raises(ConfigurationError, match=r"system prompt \(system message 1\) is empty"):
+        payload([Message.user("hi"), Message.system(" "), Message.system("")])
+
+
+def test_blank_text_beside_tool_results_is_dropped() -> None:
+    messages = [Message.user("hi"), tool_turn("c1"),
+                Message("user", [ToolResultPart("c1", [TextPart(""), TextPart("sun")]),
+                                 TextPart("")])]
+    assert payload(messages)["messages"][2:] == [
+        {"role": "tool", "tool_call_id": "c1", "content": [{"type": "text", "text": "sun"}]}]
+
+
+def test_empty_assistant_turn_is_refused_unless_last() -> None:
+    with pytest.raises(ConfigurationError, match="assistant message 1 is empty"):
+        payload([Message.user("hi"), Message.assistant(""), Message.user("and?")])
+    assert payload([Message.user("hi"), Message.assistant("")])["messages"][-1] == {
+        "role": "assistant", "content": ""}
+
+
+@pytest.mark.parametrize("arguments", ["", "  "])
+def test_empty_tool_arguments_are_sent_as_an_empty_object(arguments: str) -> None:
+    turn = Message("assistant", [ToolCallPart("c1", "get_time", arguments)])
+    wire = payload([Message.user("hi"), turn, Message.tool("c1", "noon")])["messages"][1]
+    assert wire["tool_calls"][0]["function"]["arguments"] == "{}"
+
+
+@pytest.mark.parametrize("arguments", ["{", "[1]", '"x"', "null", "{'a': 1}"])
+def test_tool_arguments_that_are_not_a_json_object_are_refused_naming_the_id(
+        arguments: str) -> None:
+    turn = Message("assistant", [ToolCallPart("call_7", "get_time", arguments)])
+    with pytest.raises(ConfigurationError, match="'call_7' arguments are not a JSON object"):
+        payload([Message.user("hi"), turn, Message.tool("call_7", "noon")])
+
+
+def test_tool_call_with_an_empty_id_or_name_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="assistant message 1 has an empty id"):
+        payload([Message.user("hi"), Message("assistant", [ToolCallPart("", "f", "{}")])])
+    with pytest.raises(ConfigurationError, match="'c1' in assistant message 1 has an empty tool"):
+        payload([Message.user("hi"), Message("assistant", [ToolCallPart("c1", "", "{}")])])
+
+
+def test_adaptive_thinking_on_a_budget_model_becomes_a_budget_with_a_warning() -> None:
+    built = warned_payload("'adaptive' changed to 'enabled' with budget_tokens 2048",
+                           thinking={"type": "adaptive", "display": "summarized"},
+                           max_tokens=4096)
+    assert built["thinking"] == {"type": "enabled", "budget_tokens": 2048,
+                                 "display": "summarized"}
+
+
+def test_adaptive_thinking_on_a_budget_model_too_small_for_a_budget_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="below the minimum"):
+        payload(thinking={"type": "adaptive"}, max_tokens=2000)
+
+
+@pytest.mark.parametrize("endpoint", ["databricks-claude-opus-4-6", "my-own-model"])
+def test_adaptive_thinking_passes_through_where_it_may_be_accepted(endpoint: str) -> None:
+    """Claude 4.6 models take both styles; for an unknown model the caller knows best."""
+    built = payload(profile=get_profile(endpoint), thinking={"type": "adaptive"})
     assert built["thinking"] == {"type": "adaptive"}
+
+
+def test_assistant_turn_with_only_reasoning_is_refused_naming_its_index() -> None:
+    turn = Message("assistant", [ReasoningPart("hmm", "sig"), TextPart(" ")])
+    for messages in ([Message.user("hi"), turn, Message.user("and?")], [Message.user("hi"), turn]):
+        with pytest.raises(ConfigurationError, match="assistant message 1 holds only reasoning.*"
+                                                     "add the text"):
+            payload(messages)
+    with pytest.raises(ConfigurationError, match="holds only reasoning"):
+        payload([Message.user("hi"), Message("assistant", [RedactedReasoningPart("x")]),
+                 Message.user("and?")])
+
+
+@pytest.mark.parametrize("signature", [None, ""])
+def test_unsigned_reasoning_is_dropped_from_the_replay_with_a_warning(
+        signature: str | None) -> None:
+    turn = Message("assistant", [ReasoningPart("hmm", signature), RedactedReasoningPart("x"),
+                                 TextPart("answer")])
+    built = warned_payload("reasoning without a signature dropped from assistant message 1",
+                           [Message.user("hi"), turn, Message.user("and?")])
+    assert built["messages"][1]["content"] == [
+        {"type": "reasoning", "summary": [{"type": "summary_encrypted_text", "data": "x"}]},
+        {"type": "text", "text": "answer"}]
+    plain = Message("assistant", [ReasoningPart("hmm", signature), TextPart("answer")])
+    assert warned_payload("without a signature", [Message.user("hi"), plain])[
+        "messages"][1] == {"role": "assistant", "content": "answer"}
+
+
+def test_unsigned_reasoning_dropped_in_a_tool_loop_turns_thinking_off() -> None:
+    turn = Message("assistant", [ReasoningPart("hmm"), ToolCallPart("c1", "get_weather", "{}")])
+    with pytest.warns(DatabricksClaudeWarning) as caught:
+        built = build_payload(tool_loop(turn), RequestOptions(thinking=True, max_tokens=4096),
+                              model="ep", profile=BUDGET)
+    assert "thinking" not in built and built["messages"][1]["content"] is None
+    assert {"without a signature" in str(w.message) for w in caught} == {True, False}
+
+
+@pytest.mark.parametrize(("name", "value", "bounds"), [
+    ("temperature", -0.1, r"\[0, 2\]"), ("temperature", 2.5, r"\[0, 2\]"),
+    ("temperature", float("nan"), r"\[0, 2\]"), ("temperature", "hot", r"\[0, 2\]"),
+    ("top_p", 0, r"\(0, 1\]"), ("top_p", 1.01, r"\(0, 1\]"), ("top_p", float("inf"), r"\(0, 1\]"),
+])
+def test_sampling_values_out_of_range_are_refused_naming_value_and_range(
+        name: str, value: Any, bounds: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"{name} must be a number in {bounds}, got "):
+        payload(**{name: value})
+    with pytest.raises(ConfigurationError, match=name):  # even when thinking would drop it
+        payload(thinking=True, max_tokens=4096, **{name: value})
+
+
+def test_sampling_bounds_are_accepted() -> None:
+    assert payload(temperature=0, top_p=1)["temperature"] == 0
+    assert payload(temperature=2, top_p=1e-9)["top_p"] == 1e-9
+
+
+def test_adaptive_tool_loop_without_reasoning_sends_thinking_disabled() -> None:
+    built = warned_payload("thinking turned off.*without its reasoning block",
+                           tool_loop(tool_turn("c1")), profile=ADAPTIVE, tools=[WEATHER],
+                           thinking=True, effort="high")
+    assert built["thinking"] == {"type": "disabled"}
+    assert built["output_config"] == {"effort": "high"}
+
+
+def test_adaptive_tool_loop_with_its_reasoning_keeps_adaptive_thinking() -> None:
+    turn = Message("assistant", [ReasoningPart("think", "sig"),
+                                 ToolCallPart("c1", "get_weather", "{}")])
+    built = payload(tool_loop(turn), profile=ADAPTIVE, tools=[WEATHER], thinking=True)
+    assert built["thinking"] == {"type": "adaptive"}
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_encode_payload_refuses_non_finite_numbers(value: float) -> None:
+    from databricks_claude.client import encode_payload
+
+    built = payload(extra_body={"client_request_id": "r", "usage_context": {"x": [value]}})
+    with pytest.raises(ConfigurationError, match="non-finite number"):
+        encode_payload(built)
+
+
+def test_encode_payload_refuses_values_json_cannot_hold() -> None:
+    from databricks_claude.client import encode_payload
+
+    with pytest.raises(ConfigurationError, match="cannot be encoded as JSON"):
+        encode_payload({"messages": [], "usage_context": {1, 2}})
+    assert encode_payload({"a": 1.5, "b": "é"}) == b'{"a":1.5,"b":"\\u00e9"}'

@@ -113,7 +113,6 @@ class LangChainDriver(Driver):
     def build(self, host: str, **settings: Any) -> Any:
         from langchain_databricks_claude import ChatDatabricksClaude
 
-        settings.pop("max_retry_wait", None)  # not an adapter setting (the core default applies)
         settings.pop("connect_timeout", None)
         return ChatDatabricksClaude(endpoint=ENDPOINT, host=host, **settings)
 
@@ -145,7 +144,6 @@ class LlamaIndexDriver(Driver):
     def build(self, host: str, **settings: Any) -> Any:
         from llama_index_databricks_claude import DatabricksClaude
 
-        settings.pop("max_retry_wait", None)
         settings.pop("connect_timeout", None)
         return DatabricksClaude(endpoint=ENDPOINT, host=host, **settings)
 

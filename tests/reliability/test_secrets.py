@@ -338,15 +338,7 @@ def test_no_leak_from_environment_credentials(emu: Emulator, hay: Haystack,
     llm.close()
 
 
-PICKLE_LEAK = pytest.mark.xfail(
-    strict=True,
-    reason="open: pickling a model keeps its SecretStr token / client_secret in the pickle "
-    "(DESIGN §5 says no serialized object carries a secret; needs a __getstate__ that drops "
-    "them, or a documented exception for pickles)")
-
-
-@pytest.mark.parametrize("surface", ["langchain",
-                                     pytest.param("llama_index", marks=PICKLE_LEAK)])
+@pytest.mark.parametrize("surface", ["langchain", "llama_index"])
 @pytest.mark.parametrize("auth", ["token", "oauth"])
 def test_pickled_models_carry_no_secret(surface: str, auth: str) -> None:
     """A pickled model (what multiprocessing, Spark and Ray ship) must not carry a secret."""
