@@ -23,14 +23,16 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["AVAILABLE", "make", "matches", "same", "verified"]
+__all__ = ["AVAILABLE", "make", "matches", "new", "same", "set_dict", "set_extra",
+           "set_fields_set", "set_private", "verified"]
 
 _log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
 
-_new = object.__new__
+new = object.__new__
+"""An instance without `__init__` (nor validation): the first step of `make`."""
 
 
 def _slot_setter(name: str) -> Any:
@@ -41,12 +43,13 @@ def _slot_setter(name: str) -> Any:
     return getattr(descriptor, "__set__", None)
 
 
-_set_dict = _slot_setter("__dict__")
-_set_fields_set = _slot_setter("__pydantic_fields_set__")
-_set_extra = _slot_setter("__pydantic_extra__")
-_set_private = _slot_setter("__pydantic_private__")
+# Public so that the very hottest paths can inline `make` (one Python call less per object).
+set_dict = _slot_setter("__dict__")
+set_fields_set = _slot_setter("__pydantic_fields_set__")
+set_extra = _slot_setter("__pydantic_extra__")
+set_private = _slot_setter("__pydantic_private__")
 
-AVAILABLE = None not in (_set_dict, _set_fields_set, _set_extra, _set_private)
+AVAILABLE = None not in (set_dict, set_fields_set, set_extra, set_private)
 """Whether this pydantic stores instances the way `make` fills them (checked again by use)."""
 
 
@@ -60,11 +63,11 @@ def make(cls: type[M], values: dict[str, Any], fields_set: set[str],
     validated instances carry an empty dict there, and None otherwise. Only call it through a
     function chosen by `verified`.
     """
-    obj = _new(cls)
-    _set_dict(obj, values)
-    _set_fields_set(obj, fields_set)
-    _set_extra(obj, extra)
-    _set_private(obj, None)
+    obj = new(cls)
+    set_dict(obj, values)
+    set_fields_set(obj, fields_set)
+    set_extra(obj, extra)
+    set_private(obj, None)
     return obj
 
 

@@ -3,15 +3,16 @@
 A 20,000-delta stream builds 20,000 chunks, each an `AIMessageChunk` in a `ChatGenerationChunk`.
 Validating them costs about 15-20 µs per delta, as much as all of LangChain's own per-chunk work
 (DESIGN §7), and `model_construct` is slower still (LangChain overrides it). The values built here
-are exactly what validation stores, field by field, so `databricks_claude._fastmodel.make` fills
-the instances directly. For tool-call chunks that includes what `AIMessageChunk.init_tool_calls`
-derives: `tool_calls` / `invalid_tool_calls` from the (single) tool call chunk, computed with
-the same LangChain helpers.
+are exactly what validation stores, field by field, so they fill the instances directly (as
+`databricks_claude._fastmodel.make` does, inlined here). For tool-call chunks that includes what
+`AIMessageChunk.init_tool_calls` derives: `tool_calls` / `invalid_tool_calls` from the (single)
+tool call chunk, computed with the same LangChain helpers.
 
 `builders()` checks each fast helper once, at first use, against validated construction
-(identical fields, types, `repr`, `model_dump()`, and `chunk + chunk` merging alike) and falls
-back to validation for any helper that differs, so a future langchain-core or pydantic can cost
-speed, never correctness. The last chunk of a stream is rare and stays validated (`convert`).
+(identical fields, types, fields set, `==`, `repr`, `model_dump()`, and `chunk + chunk` merging
+alike) and falls back to validation for any helper that differs, so a future langchain-core or
+pydantic can cost speed, never correctness. The last chunk of a stream is rare and stays
+validated (`convert`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ from langchain_core.messages.tool import tool_call_chunk as create_tool_call_chu
 from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.utils.json import parse_partial_json
 
-from databricks_claude._fastmodel import make, same, verified
+from databricks_claude._fastmodel import (
+    new,
+    same,
+    set_dict,
+    set_extra,
+    set_fields_set,
+    set_private,
+    verified,
+)
 
 __all__ = ["VALIDATED", "Builders", "builders"]
 
@@ -61,34 +70,51 @@ class Builders(NamedTuple):
 # ---- fast ------------------------------------------------------------------------------------
 
 
-def _generation(message: AIMessageChunk) -> ChatGenerationChunk:
-    # `text` is what the `set_text` validator stores: `message.text` (a `TextAccessor`); our
-    # content never holds the legacy type-less text blocks it special-cases.
-    return make(ChatGenerationChunk, {"text": message.text, "generation_info": None,
-                                      "type": _GENERATION_TYPE, "message": message},
-                {"text", "message"})
+def _text_type() -> Callable[[str], str]:
+    """The type of `message.text` (langchain-core 1.x: `TextAccessor`, a `str` subclass)."""
+    return type(AIMessageChunk(content="").text)
 
 
-def _message(content: str | list[Any], additional_kwargs: dict[str, Any],
-             response_metadata: dict[str, Any], tool_calls: list[ToolCall],
-             invalid_tool_calls: list[InvalidToolCall], tool_call_chunks: list[ToolCallChunk],
-             fields_set: set[str]) -> AIMessageChunk:
-    # Fields in declaration order, as validation stores them; `extra="allow"` gives `{}`.
-    return make(AIMessageChunk, {
+_TEXT = _text_type()
+
+
+def _chunk(content: str | list[Any], additional_kwargs: dict[str, Any],
+           response_metadata: dict[str, Any], tool_calls: list[ToolCall],
+           invalid_tool_calls: list[InvalidToolCall], tool_call_chunks: list[ToolCallChunk],
+           fields_set: set[str], text: str | None) -> ChatGenerationChunk:
+    """A chunk holding exactly what validation stores. `text` is the generation's text (what
+    `message.text` gives), or None to have it computed from the message (list content)."""
+    # `make`, inlined twice: this runs once per delta. Fields in declaration order;
+    # `AIMessageChunk` allows extra fields, so validation leaves `{}` as its extra.
+    message = new(AIMessageChunk)
+    set_dict(message, {
         "content": content, "additional_kwargs": additional_kwargs,
         "response_metadata": response_metadata, "type": _MESSAGE_TYPE, "name": None,
         "id": None, "tool_calls": tool_calls, "invalid_tool_calls": invalid_tool_calls,
         "usage_metadata": None, "tool_call_chunks": tool_call_chunks, "chunk_position": None,
-    }, fields_set, {})
+    })
+    set_fields_set(message, fields_set)
+    set_extra(message, {})
+    set_private(message, None)
+    # `text` is what the `set_text` validator stores: `message.text`; our content never holds
+    # the legacy type-less text blocks it special-cases.
+    generation = new(ChatGenerationChunk)
+    set_dict(generation, {"text": message.text if text is None else text,
+                          "generation_info": None, "type": _GENERATION_TYPE,
+                          "message": message})
+    set_fields_set(generation, {"text", "message"})
+    set_extra(generation, None)
+    set_private(generation, None)
+    return generation
 
 
 def _fast_text(text: str) -> ChatGenerationChunk:
-    return _generation(_message(text, {}, {}, [], [], [], {"content"}))
+    return _chunk(text, {}, {}, [], [], [], {"content"}, _TEXT(text))
 
 
 def _fast_reasoning(text: str) -> ChatGenerationChunk:
-    return _generation(_message("", {REASONING_CONTENT: text}, {}, [], [], [],
-                                {"content", "additional_kwargs"}))
+    return _chunk("", {REASONING_CONTENT: text}, {}, [], [], [],
+                  {"content", "additional_kwargs"}, _TEXT(""))
 
 
 def _derived_calls(chunk: ToolCallChunk) -> tuple[list[ToolCall], list[InvalidToolCall]]:
@@ -118,7 +144,7 @@ def _fast_tool(call_id: str | None, name: str | None, args: str,
     chunk = create_tool_call_chunk(name=name, args=args, id=call_id, index=index)
     calls, invalid = _derived_calls(chunk)
     fields = {"content", "tool_call_chunks", "tool_calls", "invalid_tool_calls"}
-    return _generation(_message("", {}, {}, calls, invalid, [chunk], fields))
+    return _chunk("", {}, {}, calls, invalid, [chunk], fields, _TEXT(""))
 
 
 def _fast_blocks(content: list[Any], response_metadata: dict[str, Any],
@@ -142,8 +168,8 @@ def _fast_blocks(content: list[Any], response_metadata: dict[str, Any],
         chunks = [chunk]
         fields.add("tool_call_chunks")
         fields |= _DERIVED_SET
-    return _generation(_message(content, additional_kwargs, response_metadata, calls, invalid,
-                                chunks, fields))
+    return _chunk(content, additional_kwargs, response_metadata, calls, invalid, chunks, fields,
+                  None)
 
 
 # ---- validated -------------------------------------------------------------------------------
@@ -186,16 +212,16 @@ VALIDATED = Builders(_safe_text, _safe_reasoning, _safe_tool, _safe_blocks, fast
 
 
 def _merges_alike(fast: ChatGenerationChunk, safe: ChatGenerationChunk) -> bool:
-    """Summing chunks (what LangChain does with every stream) gives identical results."""
-    return same(fast + fast, safe + safe) and same(fast.message + fast.message,
-                                                   safe.message + safe.message)
+    """Summing chunks (what LangChain does with every stream) gives identical results; the
+    generations' sum is built from their messages' sum, so it checks both."""
+    return same(fast + fast, safe + safe)
 
 
 def _tool_chunk(call_id: str | None, name: str | None, args: str, index: int) -> ToolCallChunk:
     return create_tool_call_chunk(name=name, args=args, id=call_id, index=index)
 
 
-_V1_METADATA = {"model_provider": "databricks_claude", "output_version": "v1"}
+_V1_METADATA = {"model_provider": "databricks_claude", "output_version": "v1"}  # convert.PROVIDER
 
 # Every shape of argument the builders pass, and the ways partial JSON can parse: to a dict, to
 # a non-dict (an invalid call), or not at all (also invalid).
@@ -227,7 +253,8 @@ def _blocks_samples() -> tuple[tuple[Any, ...], ...]:
 
 @functools.cache
 def builders() -> Builders:
-    """The constructors to use, chosen once (at first use: the check costs a few ms)."""
+    """The constructors to use, chosen once per process, at first use rather than at import
+    (the check builds a few dozen validated chunks: about 10 ms)."""
     text = verified(_fast_text, _safe_text, ("x",), ("",), check=_merges_alike)
     reasoning = verified(_fast_reasoning, _safe_reasoning, ("r",), check=_merges_alike)
     tool = verified(_fast_tool, _safe_tool, *_TOOL_SAMPLES, check=_merges_alike)

@@ -828,9 +828,10 @@ def test_adaptive_thinking_passes_through_where_it_may_be_accepted(endpoint: str
 
 def test_assistant_turn_with_only_reasoning_is_refused_naming_its_index() -> None:
     turn = Message("assistant", [ReasoningPart("hmm", "sig"), TextPart(" ")])
-    for messages in ([Message.user("hi"), turn, Message.user("and?")], [Message.user("hi"), turn]):
-        with pytest.raises(ConfigurationError, match="assistant message 1 holds only reasoning.*"
-                                                     "add the text"):
+    hi = Message.user("hi")
+    for messages in ([hi, turn, Message.user("and?")], [hi, turn]):
+        with pytest.raises(ConfigurationError,
+                           match=r"assistant message 1 holds only reasoning.*add the text"):
             payload(messages)
     with pytest.raises(ConfigurationError, match="holds only reasoning"):
         payload([Message.user("hi"), Message("assistant", [RedactedReasoningPart("x")]),

@@ -8,10 +8,12 @@ difference, the validated constructors must be used instead.
 from __future__ import annotations
 
 import copy
+import pickle
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from langchain_core.load import dumpd
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 from lc_helpers import MakeLLM
@@ -59,6 +61,14 @@ def fresh_builders() -> Iterator[None]:
 def _validated(content: str | list[Any] = "", **kwargs: Any) -> ChatGenerationChunk:
     """A chunk built the ordinary way, as the builders did before the fast path."""
     return ChatGenerationChunk(message=AIMessageChunk(content=content, **kwargs))
+
+
+def _validated_builder(cls: type[StreamChunkBuilder] = StreamChunkBuilder) -> StreamChunkBuilder:
+    """A builder on the validated constructors, whatever `builders()` chose."""
+    builder = cls("m")
+    builder._new_text, builder._new_reasoning, builder._new_tool, builder._new_blocks = (
+        _fast.VALIDATED[:4])
+    return builder
 
 
 def _tool_chunk(call_id: str | None, name: str | None, args: str, index: int) -> Any:
@@ -193,10 +203,7 @@ def test_streams_match_validated_ones(builder_cls: type[StreamChunkBuilder], siz
                                          TextDelta, ToolCallStartDelta, ToolCallArgsDelta,
                                          FinishDelta}
     fast = _chunks(builder_cls("m"), deltas)
-    validated_builder = builder_cls("m")
-    (validated_builder._new_text, validated_builder._new_reasoning, validated_builder._new_tool,
-     validated_builder._new_blocks) = _fast.VALIDATED[:4]
-    validated = _chunks(validated_builder, deltas)
+    validated = _chunks(_validated_builder(builder_cls), deltas)
     assert len(fast) == len(validated)
     for built, expected in zip(fast, validated, strict=True):
         assert same(built, expected)
@@ -205,7 +212,7 @@ def test_streams_match_validated_ones(builder_cls: type[StreamChunkBuilder], siz
         total, expected_total = total + built, expected_total + expected
     assert same(total, expected_total)
     assert total.message.tool_calls == expected_total.message.tool_calls
-    assert len(total.message.tool_calls) == 2
+    assert [c["args"] for c in total.message.tool_calls] == [{"location": "東京"}]
 
 
 def test_chunks_share_no_containers() -> None:
@@ -221,6 +228,20 @@ def test_chunks_share_no_containers() -> None:
     assert first.message.model_fields_set == {"content", "id"}
     assert second.message.model_fields_set == {"content"}
     assert second.message.id is None and second.message.additional_kwargs == {}
+
+
+@pytest.mark.parametrize("delta", [TextDelta("x"), ReasoningDelta("r", 0),
+                                   ToolCallStartDelta(0, 1, "c", "f"),
+                                   ToolCallArgsDelta(0, 1, '{"a": 1')], ids=type)
+def test_copies_pickles_and_dumps_alike(delta: Delta) -> None:
+    built = StreamChunkBuilder("m").convert(delta)
+    expected = _validated_builder().convert(delta)
+    assert built is not None and expected is not None
+    assert same(copy.deepcopy(built), copy.deepcopy(expected))
+    assert same(pickle.loads(pickle.dumps(built)), pickle.loads(pickle.dumps(expected)))
+    assert same(built.model_copy(update={"text": "t"}), expected.model_copy(update={"text": "t"}))
+    assert dumpd(built.message) == dumpd(expected.message)
+    assert built.message.content_blocks == expected.message.content_blocks
 
 
 def test_long_stream_sums_to_invoke(make_llm: MakeLLM, emulator: Emulator) -> None:
@@ -269,7 +290,8 @@ def test_a_failed_self_check_falls_back_to_validation(monkeypatch: pytest.Monkey
 @pytest.mark.usefixtures("fresh_builders")
 def test_a_changed_pydantic_falls_back_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     """A pydantic without the slots `make` fills: every constructor is the validated one."""
-    monkeypatch.setattr(_fastmodel, "_set_fields_set", None)
+    monkeypatch.setattr(_fastmodel, "set_fields_set", None)  # what `make` uses
+    monkeypatch.setattr(_fast, "set_fields_set", None)  # `make` inlined
     assert _fast.builders() == _fast.VALIDATED
     builder = V1StreamChunkBuilder("m")
     built = builder.convert(TextDelta("x"))
