@@ -53,6 +53,8 @@ from databricks_claude.messages import (
     TextDelta,
     TextPart,
     ToolCallPart,
+    Usage,
+    add_usage,
 )
 from databricks_claude.profiles import ModelProfile, get_profile
 from databricks_claude.request import build_payload
@@ -193,6 +195,7 @@ class StreamRun:
         self._pending_ws = ""  # whitespace already delivered that the continuation may repeat
         self._dropped = 0  # characters of the continuation swallowed as repeats
         self._resumed = False
+        self._earlier_usage: Usage | None = None  # what interrupted attempts already consumed
 
     def feed(self, data: str) -> list[Delta]:
         """The deltas for one SSE data payload, joined to earlier attempts after a resume."""
@@ -243,15 +246,19 @@ class StreamRun:
         return TextDelta(text[same:])
 
     def _merged(self, continuation: Completion) -> Completion:
-        """The continuation with its text replaced by everything delivered across attempts."""
+        """The continuation with its text replaced by everything delivered across attempts,
+        and its usage added to what the interrupted attempts reported (they were billed too)."""
         text = self._prefix + continuation.text[self._dropped:]
         rest = [p for p in continuation.parts if not isinstance(p, TextPart)]
-        return Completion([TextPart(text), *rest], continuation.finish_reason, continuation.usage,
+        usage = add_usage(self._earlier_usage, continuation.usage)
+        return Completion([TextPart(text), *rest], continuation.finish_reason, usage,
                           continuation.model, continuation.id)
 
     def prepare_resume(self) -> None:
         """Start a continuation request with the delivered text as an assistant prefill."""
-        delivered = self.partial().text
+        partial = self.partial()
+        delivered = partial.text
+        self._earlier_usage = partial.usage
         prefill = delivered.rstrip()
         self._prefix, self._pending_ws = delivered, delivered[len(prefill):]
         self._dropped, self._resumed = 0, True

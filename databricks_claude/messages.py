@@ -158,6 +158,23 @@ class Usage:
     reasoning_tokens: int | None = None
 
 
+def add_usage(first: Usage | None, second: Usage | None) -> Usage | None:
+    """The sum of two usages (None counts as nothing; cache and reasoning counts stay None
+    when neither side reported them)."""
+    if first is None or second is None:
+        return second if first is None else first
+
+    def both(a: int | None, b: int | None) -> int | None:
+        return None if a is None and b is None else (a or 0) + (b or 0)
+
+    return Usage(first.input_tokens + second.input_tokens,
+                 first.output_tokens + second.output_tokens,
+                 first.total_tokens + second.total_tokens,
+                 both(first.cache_read_tokens, second.cache_read_tokens),
+                 both(first.cache_write_tokens, second.cache_write_tokens),
+                 both(first.reasoning_tokens, second.reasoning_tokens))
+
+
 FinishReason: TypeAlias = str  # "stop", "tool_calls", "length", "content_filter", ...
 
 

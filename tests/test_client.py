@@ -1090,3 +1090,13 @@ def test_proxy_environment_keeps_plain_httpx(monkeypatch: pytest.MonkeyPatch) ->
     assert client_mod._fast_async_transport(URL) is not None
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
     assert client_mod._fast_async_transport(URL) is None
+
+
+def test_resumed_stream_usage_counts_every_attempt(delays: list[float]) -> None:
+    # The interrupted attempt's prompt was billed too: its prompt_tokens (known from its first
+    # chunk) are added to the continuation's usage, not lost.
+    service = Service(sse(text("Hello, "), error=drop()), sse(text("world"), finish(), DONE))
+    _, completion = collect(make_client(service, resume_streams=True).stream(MESSAGES))
+    assert completion.usage is not None
+    assert completion.usage.input_tokens == 5 + 5
+    assert completion.usage.output_tokens == 3
