@@ -57,7 +57,7 @@ from databricks_claude.messages import (
     add_usage,
 )
 from databricks_claude.profiles import ModelProfile, get_profile
-from databricks_claude.request import build_payload
+from databricks_claude.request import build_payload, thinking_on
 from databricks_claude.response import parse_completion
 from databricks_claude.stream import StreamAccumulator, aiter_sse_data, iter_sse_data
 
@@ -156,16 +156,11 @@ class IncompleteStreamError(APIConnectionError):
     """The stream ended (EOF) without a finish reason or `[DONE]`."""
 
 
-def _thinking_enabled(payload: Mapping[str, Any]) -> bool:
-    """True when the request asks for reasoning (prefill is then not allowed)."""
-    thinking = payload.get("thinking")
-    return isinstance(thinking, Mapping) and thinking.get("type") != "disabled"
-
-
 def can_resume(partial: Completion, payload: Mapping[str, Any]) -> bool:
     """A broken stream may be resumed by prefill only when it holds plain text: no reasoning,
     no tool call, and thinking not requested."""
-    if _thinking_enabled(payload) or not partial.text:
+    # Prefill is not allowed when the request asks for reasoning.
+    if thinking_on(payload.get("thinking")) or not partial.text:
         return False
     return not any(isinstance(p, (ReasoningPart, RedactedReasoningPart, ToolCallPart))
                    for p in partial.parts)

@@ -82,6 +82,31 @@ class ToolResultPart:
     is_error: bool = False
 
 
+def tool_result(
+    tool_call_id: str,
+    content: str | Sequence[str | TextPart | ImagePart],
+    *,
+    cache_control: CacheControl | None = None,
+    is_error: bool = False,
+) -> ToolResultPart:
+    """The result of tool call `tool_call_id`, from a string or a list of parts (the one rule
+    both adapters use, so that the same tool output is sent the same way).
+
+    Parts are kept as given, never joined: several text parts are sent as several text blocks
+    (the tool result the model reads is exactly those blocks), strings in the list become
+    `TextPart`s. A list holding one uncached text part becomes that text (sent the same as its
+    one block), and an empty list becomes "" (an empty result).
+    """
+    if isinstance(content, str):
+        return ToolResultPart(tool_call_id, content, cache_control, is_error)
+    parts = [TextPart(p) if isinstance(p, str) else p for p in content]
+    if not parts:
+        return ToolResultPart(tool_call_id, "", cache_control, is_error)
+    if len(parts) == 1 and isinstance(parts[0], TextPart) and parts[0].cache_control is None:
+        return ToolResultPart(tool_call_id, parts[0].text, cache_control, is_error)
+    return ToolResultPart(tool_call_id, parts, cache_control, is_error)
+
+
 @dataclass(slots=True)
 class UnknownPart:
     """A content block of a type this version does not know, kept verbatim rather than dropped."""

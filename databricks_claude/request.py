@@ -47,6 +47,7 @@ from databricks_claude.messages import (
     ReasoningPart,
     RedactedReasoningPart,
     RequestOptions,
+    ThinkingSetting,
     TextPart,
     ToolCallPart,
     ToolResultPart,
@@ -56,17 +57,22 @@ from databricks_claude.messages import (
 from databricks_claude.profiles import ModelProfile
 
 __all__ = [
+    "EFFORTS",
     "MAX_TOOLS",
     "DatabricksClaudeWarning",
     "build_payload",
     "make_tool_spec",
     "message_to_wire",
+    "part_to_wire",
     "sanitize_schema",
+    "thinking_on",
+    "validate_tool_choice",
 ]
 
 MAX_TOOLS = 32
 MIN_THINKING_BUDGET = 1024
 MAX_DEFAULT_THINKING_BUDGET = 64_000
+#: The `effort` values the service accepts (sent as `output_config.effort`).
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -312,6 +318,9 @@ def _is_blank(part: Part) -> bool:
     return isinstance(part, TextPart) and isinstance(part.text, str) and not part.text.strip()
 
 
+_REASONING_PARTS = (ReasoningPart, RedactedReasoningPart)
+
+
 def _is_unsigned(part: Part) -> bool:
     return isinstance(part, ReasoningPart) and not part.signature
 
@@ -330,11 +339,10 @@ def _image_block(part: ImagePart) -> dict[str, Any]:
 
 
 def _reasoning_block(part: ReasoningPart | RedactedReasoningPart) -> dict[str, Any]:
-    entry: dict[str, Any]
     if isinstance(part, RedactedReasoningPart):
         return {"type": "reasoning",
                 "summary": [{"type": "summary_encrypted_text", "data": part.data}]}
-    entry = {"type": "summary_text", "text": part.text}
+    entry: dict[str, Any] = {"type": "summary_text", "text": part.text}
     if part.signature is not None:
         entry["signature"] = part.signature
     return _with_cache({"type": "reasoning", "summary": [entry]}, part.cache_control)
@@ -368,17 +376,34 @@ def _is_json_object(text: str) -> bool:
         return False
 
 
-def _content_block(part: Part, role: str) -> dict[str, Any]:
-    """One request content block (text, image, reasoning, or an unknown block verbatim)."""
+def part_to_wire(part: Part) -> dict[str, Any]:
+    """One content part as the wire block the service sends and accepts back.
+
+    Reasoning is `{"type": "reasoning", "summary": [{"type": "summary_text", "text": ...,
+    "signature": ...}]}` (no `signature` key when it is None), redacted reasoning a
+    `summary_encrypted_text` entry with its data, an unknown part its block verbatim (the part's
+    own dict, not a copy); text and image parts give their text / `image_url` block.
+    `cache_control` is kept on the parts that carry one. Tool calls and tool results are not
+    content blocks (they are `tool_calls` and `tool` messages): `ConfigurationError`.
+    """
     if isinstance(part, TextPart):
         return _text_block(part)
-    if isinstance(part, ImagePart):
-        return _image_block(part)
+    if isinstance(part, (ReasoningPart, RedactedReasoningPart)):
+        return _reasoning_block(part)
     if isinstance(part, UnknownPart):
         return part.data
-    if isinstance(part, (ReasoningPart, RedactedReasoningPart)) and role == "assistant":
-        return _reasoning_block(part)
-    raise ConfigurationError(f"a {role} message cannot hold a {type(part).__name__}")
+    if isinstance(part, ImagePart):
+        return _image_block(part)
+    raise ConfigurationError(f"a {type(part).__name__} is not a content block")
+
+
+def _content_block(part: Part, role: str) -> dict[str, Any]:
+    """One request content block (text, image, reasoning, or an unknown block verbatim)."""
+    if isinstance(part, _REASONING_PARTS) and role != "assistant":
+        raise ConfigurationError(f"a {role} message cannot hold a {type(part).__name__}")
+    if isinstance(part, (ToolCallPart, ToolResultPart)):
+        raise ConfigurationError(f"a {role} message cannot hold a {type(part).__name__}")
+    return part_to_wire(part)
 
 
 def _is_plain_text(parts: Sequence[Part]) -> bool:
@@ -421,9 +446,11 @@ def _tool_result_to_wire(result: ToolResultPart) -> dict[str, Any]:
             content = [{"type": "text", "text": result.content,
                         "cache_control": result.cache_control}]
     else:
+        # Several text parts stay several text blocks (no join): exactly what the tool returned.
         content = [_content_block(part, "tool") for part in result.content
-                   if not _is_blank(part)]
-        if result.cache_control is not None and content and "cache_control" not in content[-1]:
+                   if not _is_blank(part)] or ""
+        if (result.cache_control is not None and isinstance(content, list)
+                and "cache_control" not in content[-1]):
             content[-1] = {**content[-1], "cache_control": result.cache_control}
     return {"role": "tool", "tool_call_id": result.tool_call_id, "content": content}
 
@@ -431,8 +458,6 @@ def _tool_result_to_wire(result: ToolResultPart) -> dict[str, Any]:
 def _is_blank_text(block: dict[str, Any]) -> bool:
     return block.get("type") == "text" and not str(block.get("text", "")).strip()
 
-
-_REASONING_PARTS = (ReasoningPart, RedactedReasoningPart)
 
 
 def _assistant_to_wire(parts: Sequence[Part], index: int | None = None) -> dict[str, Any]:
@@ -680,6 +705,20 @@ def _adaptive_thinking(setting: Any, profile: ModelProfile) -> dict[str, Any]:
     return {"type": "adaptive", **adaptive}
 
 
+def thinking_on(setting: ThinkingSetting) -> bool:
+    """Whether a `thinking` setting turns reasoning on: the one rule every layer uses.
+
+    None and False are off; True and an int budget are on; a dict is on when its type is
+    "enabled" or "adaptive" (so `{"type": "disabled"}` is off). The answer does not depend on the
+    model: both thinking styles turn any of these "on" settings into reasoning. It does not
+    validate the setting (`build_payload` does), and it does not know that a request continuing a
+    tool loop without its reasoning block is sent with thinking off (see `build_payload`).
+    """
+    if isinstance(setting, Mapping):
+        return setting.get("type") in ("enabled", "adaptive")
+    return setting is not None and setting is not False
+
+
 def _thinking(options: RequestOptions, profile: ModelProfile,
               max_tokens: int) -> dict[str, Any] | None:
     """The `thinking` object to send, or None when thinking is off."""
@@ -745,7 +784,7 @@ def _effort(options: RequestOptions, profile: ModelProfile,
     return {"effort": effort}
 
 
-def _sampling(options: RequestOptions, profile: ModelProfile, thinking_on: bool) -> dict[str, Any]:
+def _sampling(options: RequestOptions, profile: ModelProfile, reasoning: bool) -> dict[str, Any]:
     """temperature / top_p / top_k that the model accepts with the current thinking setting."""
     for name, low, high, low_open in (("temperature", 0, 2, False), ("top_p", 0, 1, True)):
         value = getattr(options, name)
@@ -762,20 +801,20 @@ def _sampling(options: RequestOptions, profile: ModelProfile, thinking_on: bool)
         if not profile.temperature_allowed:
             _warn(f"temperature not sent: {profile.name} does not support the temperature "
                   "parameter")
-        elif thinking_on:
+        elif reasoning:
             if options.temperature != 1:
                 _warn(f"temperature {options.temperature} not sent: Claude does not accept a "
                       "temperature other than 1 when thinking is on")
         else:
             sent["temperature"] = options.temperature
     if options.top_p is not None:
-        if not thinking_on:
+        if not reasoning:
             sent["top_p"] = options.top_p
         elif options.top_p != 1:
             _warn(f"top_p {options.top_p} not sent: Claude does not accept top_p changes when "
                   "thinking is on")
     if options.top_k is not None:
-        if thinking_on:
+        if reasoning:
             _warn(f"top_k {options.top_k} not sent: Claude does not accept top_k when thinking "
                   "is on")
         else:
@@ -814,22 +853,42 @@ def _choice_name(choice: Any) -> str:
     return name
 
 
-def _tool_choice(choice: Any, tool_names: Sequence[str], thinking_on: bool) -> Any:
-    """The wire `tool_choice`, or None to send none."""
-    if choice is None or choice is False:
-        return None
+def _checked_choice(choice: Any, tool_names: Sequence[str]) -> tuple[str | None, str]:
+    """(keyword, tool name) of a tool choice that is not off; raises for a choice it refuses."""
     keyword = _choice_keyword(choice)
+    name = ""
     if keyword is None:
         name = _choice_name(choice)
         if name not in tool_names:
             bound = ", ".join(tool_names) or "none"
             raise ConfigurationError(f"tool_choice names {name!r}, which is not a bound tool "
                                      f"(bound tools: {bound})")
-    if not tool_names:
-        if keyword != _REQUIRED:
-            return None  # auto/none without tools mean nothing; the service refuses them alone
+    if not tool_names and keyword == _REQUIRED:
         raise ConfigurationError("tool_choice requires a tool call but no tools are bound")
-    if thinking_on and keyword in (None, _REQUIRED):
+    return keyword, name
+
+
+def validate_tool_choice(choice: Any, tool_names: Sequence[str]) -> None:
+    """Raise the `ConfigurationError` `build_payload` would raise for this tool choice.
+
+    Accepted: None / False (none sent), "auto", "required" / "any" / True, "none", a bound tool's
+    name, an OpenAI `{"type": "function", "function": {"name": ...}}` or Anthropic
+    `{"type": "tool", "name": ...}` dict, or `{"type": <keyword>}`. Refused: an unknown form, a
+    name that is not in `tool_names`, and a required tool call with no tools bound. The thinking
+    rule (a forced choice is downgraded to "auto" with a warning) is applied when sending.
+    """
+    if choice is not None and choice is not False:
+        _checked_choice(choice, tool_names)
+
+
+def _tool_choice(choice: Any, tool_names: Sequence[str], reasoning: bool) -> Any:
+    """The wire `tool_choice`, or None to send none."""
+    if choice is None or choice is False:
+        return None
+    keyword, name = _checked_choice(choice, tool_names)
+    if not tool_names:
+        return None  # auto/none without tools mean nothing; the service refuses them alone
+    if reasoning and keyword in (None, _REQUIRED):
         _warn(f"tool_choice {choice!r} changed to 'auto': Claude cannot force tool use while "
               "thinking is on")
         return _AUTO
@@ -897,7 +956,7 @@ def build_payload(
     thinking = _thinking(options, profile, max_tokens)
     if thinking is not None and thinking.get("type") in ("enabled", "adaptive"):
         thinking = _thinking_for_tool_loop(thinking, wire_messages)
-    thinking_on = thinking is not None and thinking.get("type") in ("enabled", "adaptive")
+    reasoning = thinking_on(thinking)
 
     payload: dict[str, Any] = {"messages": wire_messages}
     if model is not None:
@@ -908,14 +967,14 @@ def build_payload(
     output_config = _effort(options, profile, thinking)
     if output_config is not None:
         payload["output_config"] = output_config
-    payload.update(_sampling(options, profile, thinking_on))
+    payload.update(_sampling(options, profile, reasoning))
     stop = _stop(options.stop)
     if stop:
         payload["stop"] = stop
     tools = options.tools or ()
     if tools:
         payload["tools"] = _tools_to_wire(tools)
-    choice = _tool_choice(options.tool_choice, [t.name for t in tools], thinking_on)
+    choice = _tool_choice(options.tool_choice, [t.name for t in tools], reasoning)
     if choice is not None:
         payload["tool_choice"] = choice
     if stream:
