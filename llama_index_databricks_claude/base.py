@@ -19,7 +19,10 @@ Decisions:
   forced tool use while thinking), so a structured-output call may then get no tool call: it
   fails with a `ValueError` that says so.
 * Keyword arguments of a call override the fields of the same name (`max_tokens`, `thinking`,
-  ...); any other keyword is sent at the root of the request body, like `extra_body`.
+  ...); `n` is an option too (n > 1 is refused before sending); any other keyword is sent at the
+  root of the request body, like `extra_body`.
+* A response's `raw["thinking"]` says whether thinking was on for its request (the per-call
+  setting if one was given), which the "no tool call" error uses to explain itself.
 """
 
 from __future__ import annotations
@@ -56,7 +59,9 @@ from llama_index.core.llms.utils import parse_partial_json
 
 from databricks_claude.messages import RequestOptions
 from databricks_claude.profiles import ModelProfile, get_profile
+from databricks_claude.request import thinking_on
 from llama_index_databricks_claude.convert import (
+    THINKING_KEY,
     ChatStreamConverter,
     to_chat_response,
     to_core_messages,
@@ -73,7 +78,7 @@ __all__ = ["DatabricksClaude"]
 # Fields that are request options, and the call keywords that map onto `RequestOptions` (any
 # other call keyword goes to the body root).
 _FIELD_OPTIONS = ("max_tokens", "temperature", "top_p", "top_k", "stop", "thinking", "effort")
-_CALL_OPTIONS = frozenset((*_FIELD_OPTIONS, "tools", "tool_choice"))
+_CALL_OPTIONS = frozenset((*_FIELD_OPTIONS, "tools", "tool_choice", "n"))
 # Never written into a pickle; see `DatabricksClaude.__getstate__`.
 _SECRET_FIELDS = ("token", "client_secret")
 
@@ -290,22 +295,26 @@ class DatabricksClaude(FunctionCallingLLM):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         core_messages, options = to_core_messages(messages), self._options(kwargs)
-        return to_chat_response(self.client.complete(core_messages, options))
+        completion = self.client.complete(core_messages, options)
+        return to_chat_response(completion, thinking_on(options.thinking))
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         core_messages, options = to_core_messages(messages), self._options(kwargs)
-        return to_chat_response(await self.client.acomplete(core_messages, options))
+        completion = await self.client.acomplete(core_messages, options)
+        return to_chat_response(completion, thinking_on(options.thinking))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         # Converted now, so that bad input fails at the call rather than at the first chunk.
-        deltas = self.client.stream(to_core_messages(messages), self._options(kwargs))
-        return _chunks(deltas)
+        options = self._options(kwargs)
+        deltas = self.client.stream(to_core_messages(messages), options)
+        return _chunks(deltas, ChatStreamConverter(thinking_on(options.thinking)))
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        deltas = self.client.astream(to_core_messages(messages), self._options(kwargs))
-        return _achunks(deltas)
+        options = self._options(kwargs)
+        deltas = self.client.astream(to_core_messages(messages), options)
+        return _achunks(deltas, ChatStreamConverter(thinking_on(options.thinking)))
 
     # -- complete (a prompt is one user message) ---------------------------------------------
 
@@ -383,17 +392,27 @@ class DatabricksClaude(FunctionCallingLLM):
         calls = [_tool_selection(block) for block in response.message.blocks
                  if isinstance(block, ToolCallBlock)]
         if not calls and error_on_no_tool_call:
-            raise ValueError(self._no_tool_call_message(response))
+            raise ValueError(self._no_tool_call_message(response, kwargs))
         return calls
 
-    def _no_tool_call_message(self, response: ChatResponse) -> str:
+    def _no_tool_call_message(self, response: ChatResponse, kwargs: dict[str, Any]) -> str:
         text = (response.message.content or "")[:200]
         message = f"Expected at least one tool call, but the model answered with text: {text!r}."
-        if self.thinking:
+        if self._thinking_was_on(response, kwargs):
             message += (" With thinking on, Claude cannot be forced to call a tool (tool_choice"
                         " is sent as 'auto'); ask for the tool in the prompt, or turn thinking"
                         " off for this call (thinking=False).")
         return message
+
+    def _thinking_was_on(self, response: ChatResponse, kwargs: dict[str, Any]) -> bool:
+        """Whether thinking was on for the request that gave `response`: a `thinking` keyword
+        here, else what the response recorded, else this LLM's setting."""
+        if "thinking" in kwargs:
+            return thinking_on(kwargs["thinking"])
+        raw = response.raw
+        if isinstance(raw, dict) and isinstance(raw.get(THINKING_KEY), bool):
+            return bool(raw[THINKING_KEY])
+        return thinking_on(self.thinking)
 
 
 def _tool_selection(block: ToolCallBlock) -> ToolSelection:
@@ -419,23 +438,28 @@ def _parse_arguments(text: str) -> dict[str, Any]:
 
 
 def _keep_first_tool_call(response: ChatResponse) -> None:
-    blocks = response.message.blocks
+    """Drop every tool call but the first, from the blocks and their OpenAI-form mirror."""
+    message = response.message
+    blocks = message.blocks
     calls = [i for i, block in enumerate(blocks) if isinstance(block, ToolCallBlock)]
     if len(calls) > 1:
         dropped = set(calls[1:])
-        response.message.blocks = [b for i, b in enumerate(blocks) if i not in dropped]
+        message.blocks = [b for i, b in enumerate(blocks) if i not in dropped]
+    legacy = message.additional_kwargs.get("tool_calls")
+    if isinstance(legacy, list) and len(legacy) > 1:
+        message.additional_kwargs["tool_calls"] = legacy[:1]
 
 
-def _chunks(deltas: Iterator[Any]) -> ChatResponseGen:
-    converter = ChatStreamConverter()
+def _chunks(deltas: Iterator[Any], converter: ChatStreamConverter) -> ChatResponseGen:
     for delta in deltas:
         chunk = converter.feed(delta)
         if chunk is not None:
             yield chunk
 
 
-async def _achunks(deltas: AsyncIterator[Any]) -> ChatResponseAsyncGen:
-    converter = ChatStreamConverter()
+async def _achunks(
+    deltas: AsyncIterator[Any], converter: ChatStreamConverter
+) -> ChatResponseAsyncGen:
     async for delta in deltas:
         chunk = converter.feed(delta)
         if chunk is not None:

@@ -54,6 +54,7 @@ from databricks_claude.messages import (
     ToolSpec,
     UnknownPart,
     Usage,
+    tool_result,
 )
 from databricks_claude.request import make_tool_spec
 from llama_index_databricks_claude import _fast
@@ -62,6 +63,9 @@ from llama_index_databricks_claude import _fast
 REDACTED_KEY = "redacted"
 #: Content blocks of a type this version does not know, kept in the message's `additional_kwargs`.
 UNKNOWN_BLOCKS_KEY = "unknown_blocks"
+#: Where each unknown block sat: the index in `message.blocks` it comes before (a replay puts it
+#: back there). Without it (older or hand-made messages) unknown blocks replay after the others.
+UNKNOWN_POSITIONS_KEY = "unknown_block_positions"
 
 _ROLES: dict[str, Role] = {
     "system": "system", "developer": "system", "user": "user", "assistant": "assistant",
@@ -119,7 +123,10 @@ def _assistant_parts(message: ChatMessage, previous: list[Message]) -> list[Part
     """Parts of an assistant turn, in block order, ready for an exact replay."""
     parts: list[Part] = []
     has_tool_blocks = False
-    for block in message.blocks:
+    unknown = _unknown_parts(message)
+    for index, block in enumerate(message.blocks):
+        while unknown and unknown[-1][0] <= index:
+            parts.append(unknown.pop()[1])
         if isinstance(block, ThinkingBlock):
             parts.append(reasoning_part(block))
         elif isinstance(block, TextBlock):
@@ -131,11 +138,23 @@ def _assistant_parts(message: ChatMessage, previous: list[Message]) -> list[Part
         elif isinstance(block, CachePoint):
             _mark_cache_point(block, parts, previous)
         # Citations and other output-only blocks carry nothing the service takes back.
-    parts.extend(UnknownPart(dict(data)) for data in message.additional_kwargs.get(
-        UNKNOWN_BLOCKS_KEY, ()))
+    parts.extend(part for _, part in reversed(unknown))
     if not has_tool_blocks:
         parts.extend(_legacy_tool_calls(message.additional_kwargs.get("tool_calls")))
     return parts
+
+
+def _unknown_parts(message: ChatMessage) -> list[tuple[int, UnknownPart]]:
+    """The kept unknown blocks with their positions, last first (popped in block order)."""
+    blocks = message.additional_kwargs.get(UNKNOWN_BLOCKS_KEY) or ()
+    positions = message.additional_kwargs.get(UNKNOWN_POSITIONS_KEY)
+    if not isinstance(positions, list) or len(positions) != len(blocks):
+        positions = [len(message.blocks)] * len(blocks)
+    placed = [(at if isinstance(at, int) else len(message.blocks), UnknownPart(dict(data)))
+              for at, data in zip(positions, blocks, strict=True)]
+    placed.sort(key=lambda entry: entry[0])  # stable: blocks at one position keep their order
+    placed.reverse()
+    return placed
 
 
 def reasoning_part(block: ThinkingBlock) -> ReasoningPart | RedactedReasoningPart:
@@ -190,14 +209,9 @@ def _tool_message(message: ChatMessage, previous: list[Message]) -> Message:
     if not call_id:
         raise ConfigurationError(
             "a tool message has no tool_call_id (set additional_kwargs['tool_call_id'])")
-    inner = _content_parts(message, previous)
-    result = ToolResultPart(str(call_id), "", is_error=bool(message.additional_kwargs.get(
-        "is_error", False)))
-    if all(isinstance(p, TextPart) and p.cache_control is None for p in inner):
-        result.content = "\n".join(p.text for p in inner if isinstance(p, TextPart))
-    else:
-        result.content = [p for p in inner if isinstance(p, (TextPart, ImagePart))]
-    return Message("tool", [result])
+    inner = [p for p in _content_parts(message, previous) if isinstance(p, (TextPart, ImagePart))]
+    is_error = bool(message.additional_kwargs.get("is_error", False))
+    return Message("tool", [tool_result(str(call_id), inner, is_error=is_error)])
 
 
 def _mark_cache_point(block: CachePoint, parts: list[Part], previous: list[Message]) -> None:
@@ -263,26 +277,34 @@ def to_tool_specs(tools: Iterable[Any]) -> list[ToolSpec]:
 # core -> LlamaIndex
 
 
-def to_blocks(parts: Sequence[Part]) -> tuple[list[ContentBlock], list[dict[str, Any]]]:
+def to_blocks(
+    parts: Sequence[Part],
+) -> tuple[list[ContentBlock], list[tuple[int, dict[str, Any]]]]:
     """Content blocks for an answer's parts, in order, adjacent text merged into one block.
 
-    Returns the blocks and the unknown parts' data (kept in `additional_kwargs`).
+    Returns the blocks and the unknown parts (kept in `additional_kwargs`), each with the index
+    in the blocks it comes before. Text on either side of an unknown part is not merged, so that
+    the replay keeps the order received.
     """
     blocks: list[ContentBlock] = []
-    unknown: list[dict[str, Any]] = []
+    unknown: list[tuple[int, dict[str, Any]]] = []
+    merge = False  # whether a text part extends the text block before it
     for part in parts:
         if isinstance(part, TextPart):
-            if blocks and isinstance(blocks[-1], TextBlock):
+            if merge and isinstance(blocks[-1], TextBlock):
                 blocks[-1] = TextBlock(text=blocks[-1].text + part.text)
             else:
                 blocks.append(TextBlock(text=part.text))
-        elif isinstance(part, (ReasoningPart, RedactedReasoningPart)):
+            merge = True
+            continue
+        merge = False
+        if isinstance(part, (ReasoningPart, RedactedReasoningPart)):
             blocks.append(thinking_block(part))
         elif isinstance(part, ToolCallPart):
             blocks.append(ToolCallBlock(tool_call_id=part.id, tool_name=part.name,
                                         tool_kwargs=part.arguments))
         elif isinstance(part, UnknownPart):
-            unknown.append(part.data)
+            unknown.append((len(blocks), part.data))
     return blocks, unknown
 
 
@@ -303,9 +325,15 @@ def to_chat_message(completion: Completion) -> ChatMessage:
     """
     blocks, unknown = to_blocks(completion.parts)
     if not any(isinstance(b, TextBlock) for b in blocks):
-        # `message.content` is the text; an empty block keeps it "" rather than None.
-        blocks.insert(_after_reasoning(blocks), TextBlock(text=""))
-    extra: dict[str, Any] = {UNKNOWN_BLOCKS_KEY: unknown} if unknown else {}
+        # `message.content` is the text; an empty block keeps it "" rather than None (a replay
+        # drops it again). Unknown blocks from there on move one place along.
+        at = _after_reasoning(blocks)
+        blocks.insert(at, TextBlock(text=""))
+        unknown = [(position + (position >= at), data) for position, data in unknown]
+    extra: dict[str, Any] = {}
+    if unknown:
+        extra[UNKNOWN_BLOCKS_KEY] = [data for _, data in unknown]
+        extra[UNKNOWN_POSITIONS_KEY] = [position for position, _ in unknown]
     calls = completion.tool_calls
     if calls:
         extra["tool_calls"] = [legacy_tool_call(c.id, c.name, c.arguments) for c in calls]
@@ -338,15 +366,26 @@ def usage_dict(usage: Usage | None) -> dict[str, int]:
     return counts
 
 
-def raw_dict(completion: Completion) -> dict[str, Any]:
-    """`ChatResponse.raw`: id, model, finish reason and usage (the key token counting reads)."""
-    return {"id": completion.id, "model": completion.model,
-            "finish_reason": completion.finish_reason, "usage": usage_dict(completion.usage)}
+#: The `ChatResponse.raw` key telling whether thinking was on for the request that answered.
+THINKING_KEY = "thinking"
 
 
-def to_chat_response(completion: Completion) -> ChatResponse:
-    """The `ChatResponse` for a whole answer, with usage in `raw` and `additional_kwargs`."""
-    return ChatResponse(message=to_chat_message(completion), raw=raw_dict(completion),
+def raw_dict(completion: Completion, thinking: bool | None = None) -> dict[str, Any]:
+    """`ChatResponse.raw`: id, model, finish reason and usage (the key token counting reads),
+    and whether thinking was on for the request when the caller says so."""
+    raw: dict[str, Any] = {"id": completion.id, "model": completion.model,
+                           "finish_reason": completion.finish_reason,
+                           "usage": usage_dict(completion.usage)}
+    if thinking is not None:
+        raw[THINKING_KEY] = thinking
+    return raw
+
+
+def to_chat_response(completion: Completion, thinking: bool | None = None) -> ChatResponse:
+    """The `ChatResponse` for a whole answer, with usage in `raw` and `additional_kwargs`.
+
+    `thinking`: whether thinking was on for the request (kept in `raw`, see `raw_dict`)."""
+    return ChatResponse(message=to_chat_message(completion), raw=raw_dict(completion, thinking),
                         delta="", additional_kwargs=usage_dict(completion.usage))
 
 
@@ -362,14 +401,22 @@ class ChatStreamConverter:
     text, tool calls with their partial arguments). The last chunk, from the `FinishDelta`, is
     the final message exactly as `chat` returns it, with the usage.
 
-    LlamaIndex wants the whole text so far in every chunk's `message.content`, so each text delta
-    makes one new string of the text so far: a copy per chunk, quadratic in bytes over a long
-    answer but a plain memcpy (never a join over all the fragments).
+    LlamaIndex's convention (what its agents read) is that every chunk's `message` holds each
+    block so far, whole: `message.content` is the whole text so far, a `ThinkingBlock` the whole
+    reasoning so far, a `ToolCallBlock` the whole arguments so far (agents parse them on every
+    chunk). Every chunk therefore needs one new string per growing block, and a copy per chunk
+    is forced by that convention (DESIGN §1's "no `str +=`" is about accumulating; here the
+    string is needed whole at each step). `s + fragment` is that copy, one memcpy; keeping
+    fragment lists would add a join over all the fragments at every chunk on top of it.
+    The core's accumulator, which needs no per-chunk copy, keeps fragment lists.
+
+    `thinking`: whether thinking was on for the request, kept in the last chunk's `raw`.
     """
 
-    __slots__ = ("_blocks", "_reasoning", "_text", "_text_at", "_tools")
+    __slots__ = ("_blocks", "_reasoning", "_text", "_text_at", "_thinking", "_tools")
 
-    def __init__(self) -> None:
+    def __init__(self, thinking: bool | None = None) -> None:
+        self._thinking = thinking
         self._blocks: list[Any] = []  # the blocks so far, in the order they started
         self._text = ""
         self._text_at = -1  # index of the text block in _blocks
@@ -392,7 +439,7 @@ class ChatStreamConverter:
         if isinstance(delta, RedactedReasoningDelta):
             return self._on_redacted(delta)
         if isinstance(delta, FinishDelta):
-            return to_chat_response(delta.completion)
+            return to_chat_response(delta.completion, self._thinking)
         return None
 
     def _put(self, index: int, block: Any) -> int:
@@ -412,7 +459,7 @@ class ChatStreamConverter:
         # The hot path of a long answer: `_put` inlined.
         if not fragment:
             return None
-        self._text += fragment
+        self._text = self._text + fragment  # the whole text so far: see the class docstring
         block = _fast.text_block(self._text)
         if self._text_at < 0:
             self._text_at = len(self._blocks)
@@ -425,7 +472,7 @@ class ChatStreamConverter:
         if not delta.text:
             return None
         state = self._reasoning.setdefault(delta.part, [-1, "", {}])
-        state[1] += delta.text
+        state[1] = state[1] + delta.text  # the whole reasoning so far: see the class docstring
         state[0] = self._put(state[0], _fast.thinking_block(state[1], state[2]))
         return self._chunk("", {"thinking_delta": delta.text})
 
@@ -449,7 +496,7 @@ class ChatStreamConverter:
         if not delta.fragment:
             return None
         state = self._tools.setdefault(delta.position, [-1, "", "", ""])
-        state[3] += delta.fragment
+        state[3] = state[3] + delta.fragment  # the whole arguments so far: see the docstring
         return self._tool_chunk(state)
 
     def _tool_chunk(self, state: list[Any]) -> ChatResponse:

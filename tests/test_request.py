@@ -22,14 +22,19 @@ from databricks_claude.messages import (
     ToolCallPart,
     ToolResultPart,
     UnknownPart,
+    tool_result,
 )
 from databricks_claude.profiles import ModelProfile, get_profile
 from databricks_claude.request import (
+    EFFORTS,
     DatabricksClaudeWarning,
     build_payload,
     make_tool_spec,
     message_to_wire,
+    part_to_wire,
     sanitize_schema,
+    thinking_on,
+    validate_tool_choice,
 )
 from databricks_claude.response import parse_completion
 
@@ -910,3 +915,89 @@ def test_encode_payload_refuses_values_json_cannot_hold() -> None:
     with pytest.raises(ConfigurationError, match="cannot be encoded as JSON"):
         encode_payload({"messages": [], "usage_context": {1, 2}})
     assert encode_payload({"a": 1.5, "b": "é"}) == b'{"a":1.5,"b":"\\u00e9"}'
+
+
+# ----------------------------------------------------------------------------------------------
+# Public helpers shared by the adapters
+
+
+def test_part_to_wire_reasoning_redacted_unknown_and_text() -> None:
+    assert part_to_wire(ReasoningPart("t", "s", EPHEMERAL)) == {
+        "type": "reasoning", "summary": [{"type": "summary_text", "text": "t", "signature": "s"}],
+        "cache_control": EPHEMERAL}
+    assert part_to_wire(ReasoningPart("t")) == {
+        "type": "reasoning", "summary": [{"type": "summary_text", "text": "t"}]}
+    assert part_to_wire(RedactedReasoningPart("d")) == {
+        "type": "reasoning", "summary": [{"type": "summary_encrypted_text", "data": "d"}]}
+    assert part_to_wire(UnknownPart({"type": "citation_x", "n": 1})) == {
+        "type": "citation_x", "n": 1}
+    assert part_to_wire(TextPart("x")) == {"type": "text", "text": "x"}
+    with pytest.raises(ConfigurationError, match="not a content block"):
+        part_to_wire(ToolCallPart("c", "f", "{}"))
+
+
+def test_part_to_wire_is_what_the_replay_sends() -> None:
+    parts = [ReasoningPart("t", "s"), RedactedReasoningPart("d"), TextPart("x")]
+    assert message_to_wire(Message("assistant", list(parts)))["content"] == [
+        part_to_wire(p) for p in parts]
+
+
+@pytest.mark.parametrize(("setting", "expected"), [
+    (None, False), (False, False), (True, True), (2048, True),
+    ({"type": "enabled", "budget_tokens": 2048}, True), ({"type": "adaptive"}, True),
+    ({"type": "disabled"}, False)])
+def test_thinking_on(setting: Any, expected: bool) -> None:
+    assert thinking_on(setting) is expected
+    # The builder agrees: sampling settings are dropped exactly when thinking is on.
+    options = {"max_tokens": 4096, "thinking": setting, "top_k": 5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatabricksClaudeWarning)
+        for profile in (BUDGET, ADAPTIVE):
+            built = build_payload(HELLO, RequestOptions(**options), model="ep", profile=profile)
+            assert ("top_k" not in built) is expected
+
+
+def test_validate_tool_choice_matches_the_builder() -> None:
+    names = ["get_weather", "get_time"]
+    for choice in (None, False, "auto", "none", "required", "any", True, "get_time",
+                   {"type": "function", "function": {"name": "get_weather"}},
+                   {"type": "tool", "name": "get_time"}, {"type": "auto"}):
+        validate_tool_choice(choice, names)
+    validate_tool_choice("auto", [])
+    refused = [("nope", names, "not a bound tool"), ("get_time", [], "bound tools: none"),
+               ({"type": "tool"}, names, "names no tool"), (3, names, "not a known form"),
+               ("required", [], "no tools are bound")]
+    for choice, bound, match in refused:
+        with pytest.raises(ConfigurationError, match=match) as checked:
+            validate_tool_choice(choice, bound)
+        tools = [t for t in (WEATHER, CLOCK) if t.name in bound]
+        with pytest.raises(ConfigurationError) as built:
+            payload(tools=tools, tool_choice=choice)
+        assert str(checked.value) == str(built.value)
+
+
+def test_efforts_constant() -> None:
+    assert EFFORTS == ("low", "medium", "high", "xhigh", "max")
+    with pytest.raises(ConfigurationError, match=", ".join(EFFORTS)):
+        payload(profile=ADAPTIVE, effort="extreme")
+
+
+def test_tool_result_keeps_parts_apart() -> None:
+    assert tool_result("c", "x") == ToolResultPart("c", "x")
+    assert tool_result("c", []) == ToolResultPart("c", "")
+    assert tool_result("c", ["x"]) == ToolResultPart("c", "x")
+    several = tool_result("c", ["a", TextPart("b")], is_error=True)
+    assert several == ToolResultPart("c", [TextPart("a"), TextPart("b")], is_error=True)
+    cached = tool_result("c", [TextPart("a", EPHEMERAL)])
+    assert cached.content == [TextPart("a", EPHEMERAL)]
+    turn = Message("assistant", [ToolCallPart("c", "get_weather", "{}")])
+    built = payload([Message.user("hi"), turn, Message("tool", [several])], tools=[WEATHER])
+    assert built["messages"][-1] == {"role": "tool", "tool_call_id": "c", "content": [
+        {"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}
+
+
+def test_tool_result_of_only_blank_parts_is_sent_as_empty_text() -> None:
+    turn = Message("assistant", [ToolCallPart("c", "get_weather", "{}")])
+    result = ToolResultPart("c", [TextPart(" "), TextPart("")])
+    built = payload([Message.user("hi"), turn, Message("tool", [result])], tools=[WEATHER])
+    assert built["messages"][-1]["content"] == ""

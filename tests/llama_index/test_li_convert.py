@@ -31,6 +31,7 @@ from databricks_claude.messages import (
     Completion,
     FinishDelta,
     ImagePart,
+    Message,
     ReasoningDelta,
     ReasoningPart,
     RedactedReasoningDelta,
@@ -134,6 +135,28 @@ def test_unknown_parts_are_kept_and_replayed() -> None:
     assert UnknownPart(unknown) in to_core_messages([message])[0].parts
 
 
+def test_unknown_blocks_replay_in_their_original_position() -> None:
+    citation = {"type": "citation_x", "cites": [1]}
+    completion = Completion([ReasoningPart("r", "s"), UnknownPart(citation), TextPart("a"),
+                             UnknownPart({"type": "citation_y"}), TextPart("b")])
+    message = to_chat_message(completion)
+    expected = message_to_wire(completion.to_message())
+    assert [b["type"] for b in expected["content"]] == [
+        "reasoning", "citation_x", "text", "citation_y", "text"]
+    assert message_to_wire(to_core_messages([message])[0]) == expected
+    restored = ChatMessage.model_validate_json(message.model_dump_json())  # e.g. from memory
+    assert message_to_wire(to_core_messages([restored])[0]) == expected
+
+
+def test_unknown_block_position_with_no_text_and_tool_calls() -> None:
+    completion = Completion([ReasoningPart("r", "s"), UnknownPart({"type": "citation_x"}),
+                             ToolCallPart("c", "f", "{}")])
+    message = to_chat_message(completion)
+    assert message.content == ""
+    assert (message_to_wire(to_core_messages([message])[0])
+            == message_to_wire(completion.to_message()))
+
+
 def test_response_message_survives_memory_round_trip() -> None:
     message = to_chat_response(seed_completion()).message
     restored = ChatMessage.model_validate(message.model_dump())
@@ -203,6 +226,15 @@ def test_tool_message_from_additional_kwargs_or_tool_call_block() -> None:
     converted = to_core_messages([first, second])
     assert converted[0].parts == [ToolResultPart("c1", "42")]
     assert converted[1].parts == [ToolResultPart("c2", "7")]
+
+
+def test_tool_message_with_several_text_blocks_keeps_them_apart() -> None:
+    message = ChatMessage(role="tool", blocks=[TextBlock(text="a"), TextBlock(text="b")],
+                          additional_kwargs={"tool_call_id": "c"})
+    (part,) = to_core_messages([message])[0].parts
+    assert part == ToolResultPart("c", [TextPart("a"), TextPart("b")])
+    assert message_to_wire(Message("tool", [part]))["content"] == [
+        {"type": "text", "text": "a"}, {"type": "text", "text": "b"}]
 
 
 def test_tool_message_with_image_and_error_flag() -> None:

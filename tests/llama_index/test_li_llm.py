@@ -340,6 +340,16 @@ def test_bad_budget_refused_before_any_request(make_llm: MakeLLM, emulator: Emul
     assert emulator.requests == []
 
 
+def test_n_above_one_refused_before_any_request(make_llm: MakeLLM, emulator: Emulator) -> None:
+    with pytest.raises(ConfigurationError, match="n=2"):
+        make_llm().chat(QUESTION, n=2)
+    with pytest.raises(ConfigurationError, match="n=2"):
+        make_llm().stream_chat(QUESTION, n=2)
+    assert emulator.requests == []
+    make_llm().chat(QUESTION, n=1)
+    assert "n" not in body(emulator)  # an option, never an unknown body key
+
+
 def test_image_input_sent_as_data_url(make_llm: MakeLLM, emulator: Emulator) -> None:
     message = ChatMessage(role="user", blocks=[TextBlock(text="what is this?"),
                                                ImageBlock(image=PNG)])

@@ -106,6 +106,24 @@ def test_no_tool_call(make_llm: MakeLLM) -> None:
         make_llm(thinking=True).get_tool_calls_from_response(text_only)
 
 
+def test_no_tool_call_hint_follows_the_effective_thinking(make_llm: MakeLLM,
+                                                         emulator: Emulator) -> None:
+    text_only = ChatResponse(message=ChatMessage(role="assistant", content="just text"))
+    disabled = make_llm(thinking={"type": "disabled"})
+    with pytest.raises(ValueError) as error:
+        disabled.get_tool_calls_from_response(text_only)
+    assert "thinking" not in str(error.value)
+    # A per-call setting is recorded on the response and wins over the field.
+    emulator.script(ScriptedReply(text="No tool."), ScriptedReply(text="No tool."))
+    off_for_call = make_llm(thinking=True).chat_with_tools(TOOLS, user_msg=ASK, thinking=False)
+    with pytest.raises(ValueError) as error:
+        make_llm(thinking=True).get_tool_calls_from_response(off_for_call)
+    assert "thinking" not in str(error.value)
+    on_for_call = make_llm().chat_with_tools(TOOLS, user_msg=ASK, thinking=True)
+    with pytest.raises(ValueError, match="With thinking on"):
+        make_llm().get_tool_calls_from_response(on_for_call)
+
+
 def test_history_is_never_mutated(make_llm: MakeLLM) -> None:
     history = [ChatMessage(role="user", content=ASK)]
     snapshot = [m.model_copy(deep=True) for m in history]
@@ -144,7 +162,10 @@ def two_calls() -> ScriptedReply:
 def test_parallel_calls_trimmed_unless_allowed(make_llm: MakeLLM, emulator: Emulator) -> None:
     llm = make_llm()
     emulator.script(two_calls(), two_calls(), two_calls())
-    assert len(tool_calls(llm.chat_with_tools(TOOLS, user_msg=ASK))) == 1
+    trimmed = llm.chat_with_tools(TOOLS, user_msg=ASK)
+    assert len(tool_calls(trimmed)) == 1
+    legacy = trimmed.message.additional_kwargs["tool_calls"]
+    assert [c["id"] for c in legacy] == [tool_calls(trimmed)[0].tool_call_id]
     allowed = llm.chat_with_tools(TOOLS, user_msg=ASK, allow_parallel_tool_calls=True)
     assert [b.tool_name for b in tool_calls(allowed)] == ["get_weather", "get_time"]
     streamed = list(llm.stream_chat_with_tools(TOOLS, user_msg=ASK))[-1]
