@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from pydantic import SecretStr
+from pydantic_core import from_json as loads  # about twice as fast as json.loads
 
 from databricks_claude import __version__
 from databricks_claude._retry import RetryState
@@ -116,7 +117,7 @@ def transport_error(error: httpx.HTTPError, url: str) -> APIConnectionError:
 def _error_body(content: bytes) -> Any:
     """An error response's body: parsed JSON, else the text."""
     try:
-        return json.loads(content)
+        return loads(content)
     except (ValueError, RecursionError):  # RecursionError: hostile, absurdly deep JSON
         return content.decode("utf-8", "replace")
 
@@ -142,9 +143,9 @@ def _redirect_error(response: httpx.Response) -> APIStatusError:
 
 
 def completion_from_body(content: bytes) -> Completion:
-    """Parse a successful non-streaming response body (one `json.loads`, no validation layer)."""
+    """Parse a successful non-streaming response body (one JSON parse, no validation layer)."""
     try:
-        data = json.loads(content)
+        data = loads(content)
     except (ValueError, RecursionError):  # RecursionError: hostile, absurdly deep JSON
         snippet = content[:200].decode("utf-8", "replace")
         raise MalformedResponseError(

@@ -1,6 +1,6 @@
 """SSE lines -> data payloads -> typed deltas and, at any moment, the completion so far.
 
-Pure and O(n): no I/O, one `json.loads` per chunk, fragments kept in lists and joined only when
+Pure and O(n): no I/O, one JSON parse per chunk, fragments kept in lists and joined only when
 a snapshot is taken. The transport feeds it; sync and async share it.
 
 Stream shapes handled (SPEC §4): `delta.content` as a string (text) or a list (reasoning, text
@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
+
+from pydantic_core import from_json as loads  # about twice as fast as json.loads
 
 from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import (
@@ -211,7 +213,7 @@ class StreamAccumulator:
         if data == DONE or (len(data) < 16 and data.strip() == DONE):
             return self._done()
         try:
-            chunk = json.loads(data)
+            chunk = loads(data)
         except (ValueError, RecursionError) as exc:  # RecursionError: hostile deep nesting
             raise MalformedResponseError(
                 f"stream chunk #{self._chunks_seen} is not valid JSON ({exc}): {data[:200]!r}"

@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages import content as types
 
 from databricks_claude.messages import ReasoningLike, ReasoningPart, RedactedReasoningPart
+from databricks_claude.request import part_to_wire
 from langchain_databricks_claude.convert import (
     PROVIDER,
     REASONING_BLOCKS,
@@ -25,6 +26,8 @@ from langchain_databricks_claude.convert import (
 )
 
 __all__ = ["register_translator", "translate_content", "translate_content_chunk"]
+
+_REASONING = (ReasoningPart, RedactedReasoningPart)
 
 
 def _standard_reasoning(part: ReasoningLike, *, with_text: bool = True) -> types.ContentBlock:
@@ -48,7 +51,8 @@ def _reasoning_blocks(message: AIMessage) -> list[types.ContentBlock]:
     text = kwargs.get(REASONING_CONTENT)
     wire = kwargs.get(REASONING_BLOCKS)
     if isinstance(wire, list) and wire:
-        parts = [p for b in wire if isinstance(b, dict) for p in parse_wire_reasoning(b)]
+        parts = [p for b in wire if isinstance(b, dict) for p in parse_wire_reasoning(b)
+                 if isinstance(p, _REASONING)]
         if isinstance(text, str) or not isinstance(message, AIMessageChunk):
             return [_standard_reasoning(p) for p in parts]
         # A last chunk's blocks are merged by position with the one reasoning block the text
@@ -73,7 +77,10 @@ def _content_blocks(content: str | list[str | dict[str, Any]], skip_reasoning: b
         reasoning = content_reasoning(block, True)
         if reasoning:
             if not skip_reasoning:
-                blocks.extend(_standard_reasoning(p) for p in reasoning)
+                blocks.extend(_standard_reasoning(p) if isinstance(p, _REASONING) else
+                              cast("types.ContentBlock", {"type": "non_standard",
+                                                          "value": part_to_wire(p)})
+                              for p in reasoning)
         elif block.get("type") == "text":
             blocks.append({"type": "text", "text": str(block.get("text", ""))})
         elif block.get("type") in types.KNOWN_BLOCK_TYPES:

@@ -27,6 +27,7 @@ from pydantic import ConfigDict, Field, SecretStr, model_validator
 from databricks_claude.errors import DatabricksClaudeError
 from databricks_claude.messages import Message, RequestOptions, ThinkingSetting, ToolSpec
 from databricks_claude.profiles import get_profile
+from databricks_claude.request import EFFORTS, thinking_on, validate_tool_choice
 from langchain_databricks_claude.convert import (
     StreamChunkBuilder,
     V1StreamChunkBuilder,
@@ -34,7 +35,7 @@ from langchain_databricks_claude.convert import (
     to_neutral_messages,
 )
 from langchain_databricks_claude.errors import to_langchain_error
-from langchain_databricks_claude.tools import BoundTool, check_tool_choice, to_tool_spec
+from langchain_databricks_claude.tools import BoundTool, to_tool_spec
 
 if TYPE_CHECKING:
     from databricks_claude.client import DatabricksClaudeClient
@@ -47,7 +48,6 @@ _OPTION_FIELDS = ("max_tokens", "temperature", "top_p", "top_k", "thinking", "ef
 _CALL_KWARGS = frozenset({*_OPTION_FIELDS, "tools", "tool_choice", "extra_body", "model_kwargs",
                           "model", "n", "stream", "stream_usage", "cache_system_prompt",
                           "ls_structured_output_format", "structured_output_format"})
-_EFFORTS = ["low", "medium", "high", "xhigh", "max"]
 
 # Clients live outside the pydantic object so that copies, pickles and serialization of a model
 # never share or carry one: each model object gets its own, built on first use.
@@ -216,7 +216,7 @@ class ChatDatabricksClaude(BaseChatModel):
             temperature=core.temperature_allowed,
         )
         if core.thinking_style == "adaptive":
-            profile["reasoning_effort_levels"] = list(_EFFORTS)
+            profile["reasoning_effort_levels"] = list(EFFORTS)
         return profile
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
@@ -295,11 +295,9 @@ class ChatDatabricksClaude(BaseChatModel):
     # -- requests ---------------------------------------------------------------------------------
 
     def thinking_enabled(self, thinking: ThinkingSetting = None) -> bool:
-        """Whether a request with this `thinking` setting (default: the model's) reasons."""
-        setting = self.thinking if thinking is None else thinking
-        if isinstance(setting, dict):
-            return setting.get("type") in ("enabled", "adaptive")
-        return setting is not None and setting is not False
+        """Whether a request with this `thinking` setting (default: the model's) reasons (the
+        core's rule, `databricks_claude.request.thinking_on`)."""
+        return thinking_on(self.thinking if thinking is None else thinking)
 
     def _prepare(self, messages: Sequence[BaseMessage], stop: list[str] | None,
                  kwargs: dict[str, Any]) -> _Call:
@@ -337,7 +335,7 @@ class ChatDatabricksClaude(BaseChatModel):
         try:
             completion = call.client.complete(call.messages, call.options)
         except DatabricksClaudeError as error:
-            raise to_langchain_error(error) from error.__cause__
+            raise to_langchain_error(error, model_name=call.model_name) from error.__cause__
         return self._result(completion_to_message(completion, model_name=call.model_name))
 
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -347,7 +345,7 @@ class ChatDatabricksClaude(BaseChatModel):
         try:
             completion = await call.client.acomplete(call.messages, call.options)
         except DatabricksClaudeError as error:
-            raise to_langchain_error(error) from error.__cause__
+            raise to_langchain_error(error, model_name=call.model_name) from error.__cause__
         return self._result(completion_to_message(completion, model_name=call.model_name))
 
     @staticmethod
@@ -373,7 +371,7 @@ class ChatDatabricksClaude(BaseChatModel):
                         run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
         except DatabricksClaudeError as error:
-            raise to_langchain_error(error) from error.__cause__
+            raise to_langchain_error(error, model_name=call.model_name) from error.__cause__
 
     async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
@@ -388,7 +386,7 @@ class ChatDatabricksClaude(BaseChatModel):
                         await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
         except DatabricksClaudeError as error:
-            raise to_langchain_error(error) from error.__cause__
+            raise to_langchain_error(error, model_name=call.model_name) from error.__cause__
 
     # -- tools and structured output --------------------------------------------------------------
 
@@ -410,7 +408,7 @@ class ChatDatabricksClaude(BaseChatModel):
         service rejects both.
         """
         bound = [BoundTool(to_tool_spec(tool)) for tool in tools]
-        check_tool_choice(tool_choice, [t.spec.name for t in bound])
+        validate_tool_choice(tool_choice, [t.spec.name for t in bound])
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice
         return super().bind(tools=bound, **kwargs)

@@ -4,15 +4,18 @@ Pure functions (and one small per-stream builder), no I/O. The conventions they 
 
 * An answer is an `AIMessage` whose `content` is the answer text (a string). Reasoning rides in
   `additional_kwargs`: `reasoning_content` (all reasoning text joined) and `reasoning_blocks`
-  (the reasoning blocks as the service sent them, wire dicts, in order). The tool calls' argument
-  JSON, exactly as received, is kept in `additional_kwargs["tool_call_arguments"]` (id -> text)
-  so that replaying the message is byte-exact.
+  (the reasoning blocks as the service sent them, wire dicts, in order). Content blocks of a type
+  this version does not know are kept in `additional_kwargs["unknown_blocks"]`, each with its
+  position in the answer text. The tool calls' argument JSON, exactly as received, is kept in
+  `additional_kwargs["tool_call_arguments"]` (id -> text) so that replaying the message is
+  byte-exact.
 * `response_metadata["model_provider"] == "databricks_claude"` selects this package's content
   block translator (`blocks`), which shows reasoning as standard `reasoning` blocks with the
   signature in `extras`.
 * Replaying any earlier assistant message (from `invoke`, an aggregated stream, `v1` output, or
   an Anthropic-style content list) reproduces the assistant turn the service produced: reasoning
-  parts, then the text, then the tool calls.
+  parts, then the text (with any unknown blocks where they were), then the tool calls: the same
+  assistant turn the core replays for the `Completion` itself.
 * Streams: one `AIMessageChunk` per delta, with minimal work. Usage, finish reason, model name,
   id and the final `reasoning_blocks` are carried by the last chunk only, so that summing the
   chunks gives the same message as `invoke` and usage is counted once.
@@ -37,6 +40,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import InvalidToolCall, ToolCall
 from langchain_core.outputs import ChatGenerationChunk
 
+from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import (
     EPHEMERAL,
     CacheControl,
@@ -47,7 +51,6 @@ from databricks_claude.messages import (
     Message,
     Part,
     ReasoningDelta,
-    ReasoningLike,
     ReasoningPart,
     RedactedReasoningDelta,
     RedactedReasoningPart,
@@ -60,7 +63,10 @@ from databricks_claude.messages import (
     ToolResultPart,
     UnknownPart,
     Usage,
+    tool_result,
 )
+from databricks_claude.request import part_to_wire
+from databricks_claude.response import parse_content
 from langchain_databricks_claude import _fast
 
 __all__ = [
@@ -68,13 +74,13 @@ __all__ = [
     "REASONING_BLOCKS",
     "REASONING_CONTENT",
     "TOOL_CALL_ARGUMENTS",
+    "UNKNOWN_BLOCKS",
     "StreamChunkBuilder",
     "V1StreamChunkBuilder",
     "ai_to_neutral",
     "completion_to_message",
     "content_reasoning",
     "parse_wire_reasoning",
-    "reasoning_to_wire",
     "to_neutral_messages",
     "usage_to_metadata",
 ]
@@ -84,6 +90,9 @@ PROVIDER = "databricks_claude"
 REASONING_CONTENT = _fast.REASONING_CONTENT
 REASONING_BLOCKS = "reasoning_blocks"
 TOOL_CALL_ARGUMENTS = "tool_call_arguments"
+UNKNOWN_BLOCKS = "unknown_blocks"
+"""`additional_kwargs` key: `[{"text_offset": n, "block": {...}}]`, the answer's content blocks of
+unknown types, in order, each after the first `n` characters of the answer text."""
 
 _CACHE_CONTROL = "cache_control"
 REDACTED = "redacted_content"
@@ -246,28 +255,21 @@ def _data_url(mime_type: Any, data: Any) -> str:
 
 def _tool_result(message: ToolMessage) -> ToolResultPart:
     """A `ToolMessage` as the result of its tool call."""
-    content = _tool_content(message.content)
     cache = message.additional_kwargs.get(_CACHE_CONTROL)
-    return ToolResultPart(
-        message.tool_call_id,
-        content,
-        cache if isinstance(cache, dict) else None,
-        is_error=message.status == "error",
-    )
+    return tool_result(message.tool_call_id, _tool_content(message.content),
+                       cache_control=cache if isinstance(cache, dict) else None,
+                       is_error=message.status == "error")
 
 
 def _anthropic_tool_result(block: dict[str, Any]) -> ToolResultPart:
     """An Anthropic `tool_result` block from a human turn."""
-    return ToolResultPart(
-        str(block.get("tool_use_id", "")),
-        _tool_content(block.get("content", "")),
-        _cache_control(block),
-        is_error=bool(block.get("is_error")),
-    )
+    return tool_result(str(block.get("tool_use_id", "")), _tool_content(block.get("content", "")),
+                       cache_control=_cache_control(block), is_error=bool(block.get("is_error")))
 
 
 def _tool_content(content: Any) -> str | list[TextPart | ImagePart]:
-    """Tool output as a string, or text and image parts; anything else as JSON text."""
+    """Tool output as a string, or text and image parts (anything else as JSON text); the core's
+    `tool_result` decides how they are sent."""
     if isinstance(content, str):
         return content
     if not isinstance(content, list):
@@ -282,8 +284,6 @@ def _tool_content(content: Any) -> str | list[TextPart | ImagePart]:
             parts.append(ImagePart(image_url(block), _cache_control(block)))
         else:
             parts.append(TextPart(json.dumps(block, ensure_ascii=False, default=str)))
-    if all(isinstance(p, TextPart) and p.cache_control is None for p in parts):
-        return "".join(cast("TextPart", p).text for p in parts)
     return parts
 
 
@@ -306,19 +306,23 @@ def ai_to_neutral(message: AIMessage) -> Message:
     """An earlier answer as the assistant turn the service produced.
 
     Order: reasoning parts (from `reasoning_blocks`, else from `reasoning` / `thinking` /
-    `redacted_thinking` content blocks), then the text, then the tool calls with their original
-    argument JSON when it is known and still matches the parsed arguments.
+    `redacted_thinking` content blocks), then the text with the `unknown_blocks` back at their
+    positions, then the tool calls with their original argument JSON when it is known and still
+    matches the parsed arguments.
     """
     parts: list[Part] = list(_replay_reasoning(message))
     text, cache = _assistant_text(message.content)
     calls = _replay_tool_calls(message)
-    if text or not (parts or calls):
+    unknown = _replay_unknown(message)
+    if unknown:
+        parts.extend(_interleave(text, cache, unknown))
+    elif text or not (parts or calls):
         parts.append(TextPart(text, cache))
     parts.extend(calls)
     return Message("assistant", parts)
 
 
-def _replay_reasoning(message: AIMessage) -> list[ReasoningLike]:
+def _replay_reasoning(message: AIMessage) -> list[Part]:
     """The reasoning parts to send back for an assistant message."""
     blocks = message.additional_kwargs.get(REASONING_BLOCKS)
     if isinstance(blocks, list) and blocks:
@@ -329,23 +333,65 @@ def _replay_reasoning(message: AIMessage) -> list[ReasoningLike]:
     return [p for b in message.content if isinstance(b, dict) for p in content_reasoning(b, ours)]
 
 
-def parse_wire_reasoning(block: Mapping[str, Any]) -> list[ReasoningLike]:
-    """A wire reasoning block (`{"type":"reasoning","summary":[...]}`) as neutral parts."""
-    parts: list[ReasoningLike] = []
-    for entry in block.get("summary") or ():
-        if not isinstance(entry, dict):
-            continue
-        if entry.get("type") == "summary_encrypted_text":
-            parts.append(RedactedReasoningPart(str(entry.get("data", ""))))
-        else:
-            parts.append(ReasoningPart(str(entry.get("text", "")), entry.get("signature")))
+def _replay_unknown(message: AIMessage) -> list[tuple[int, UnknownPart]]:
+    """The `unknown_blocks` of an answer as (text offset, part), in order."""
+    entries = message.additional_kwargs.get(UNKNOWN_BLOCKS)
+    if not entries:
+        return []
+    out = []
+    for entry in entries if isinstance(entries, list) else [entries]:
+        offset = entry.get("text_offset") if isinstance(entry, dict) else None
+        block = entry.get("block") if isinstance(entry, dict) else None
+        if not (isinstance(offset, int) and isinstance(block, dict)):
+            raise ValueError(f"additional_kwargs[{UNKNOWN_BLOCKS!r}] entries must be "
+                             f'{{"text_offset": int, "block": dict}}, got {entry!r:.200}')
+        out.append((offset, UnknownPart(block)))
+    return out
+
+
+def _interleave(text: str, cache: CacheControl | None,
+                unknown: list[tuple[int, UnknownPart]]) -> list[Part]:
+    """The answer text cut at the unknown blocks' offsets, with those blocks in between.
+
+    Offsets beyond the (possibly edited) text put the block at its end; the text's
+    `cache_control` goes on its last piece.
+    """
+    parts: list[Part] = []
+    texts: list[TextPart] = []
+    start = 0
+    for offset, part in unknown:
+        cut = min(max(offset, start), len(text))
+        if cut > start:
+            texts.append(TextPart(text[start:cut]))
+            parts.append(texts[-1])
+        parts.append(part)
+        start = cut
+    if start < len(text):
+        texts.append(TextPart(text[start:]))
+        parts.append(texts[-1])
+    if texts:
+        texts[-1].cache_control = cache
     return parts
 
 
-def content_reasoning(block: Mapping[str, Any], ours: bool) -> list[ReasoningLike]:
+def parse_wire_reasoning(block: Mapping[str, Any]) -> list[Part]:
+    """A wire reasoning block (`{"type":"reasoning","summary":[...]}`) as neutral parts.
+
+    The core's parser (`databricks_claude.response.parse_content`): reasoning and redacted
+    reasoning parts, an unknown summary entry kept verbatim as an `UnknownPart`. Raises
+    `ValueError` for a block the core would call malformed (a non-string signature, ...).
+    """
+    try:
+        return parse_content([dict(block)])
+    except MalformedResponseError as error:
+        raise ValueError(f"invalid reasoning block {dict(block)!r:.200}: {error}") from None
+
+
+def content_reasoning(block: Mapping[str, Any], ours: bool) -> list[Part]:
     """Reasoning parts from one content block of an assistant message.
 
-    Unsigned v1 reasoning from another provider is dropped: the service would refuse it.
+    Unsigned v1 reasoning from another provider is dropped: the service would refuse it. A
+    signature that is not a string raises `ValueError`.
     """
     kind = block.get("type")
     if kind == "reasoning":
@@ -357,14 +403,20 @@ def content_reasoning(block: Mapping[str, Any], ours: bool) -> list[ReasoningLik
         signature = extras.get("signature")
         if signature is None and not ours:
             return []
-        return [ReasoningPart(str(block.get("reasoning", "")), signature)]
+        return [ReasoningPart(str(block.get("reasoning", "")), _signature(signature))]
     if kind == "thinking":
-        return [ReasoningPart(str(block.get("thinking", "")), block.get("signature"))]
+        return [ReasoningPart(str(block.get("thinking", "")), _signature(block.get("signature")))]
     if kind == "redacted_thinking":
         return [RedactedReasoningPart(str(block.get("data", "")))]
     if kind == "non_standard" and isinstance(block.get("value"), dict):
         return content_reasoning(block["value"], ours)
     return []
+
+
+def _signature(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"a reasoning signature must be a string, got {type(value).__name__}")
+    return value
 
 
 def _assistant_text(content: str | list[str | dict[str, Any]]) -> tuple[str, CacheControl | None]:
@@ -435,17 +487,6 @@ def _same_arguments(text: str, args: Any) -> bool:
 # ==============================================================================================
 
 
-def reasoning_to_wire(part: ReasoningLike) -> dict[str, Any]:
-    """A reasoning part as the wire block the service sent (and accepts back)."""
-    if isinstance(part, RedactedReasoningPart):
-        return {"type": "reasoning",
-                "summary": [{"type": "summary_encrypted_text", "data": part.data}]}
-    entry: dict[str, Any] = {"type": "summary_text", "text": part.text}
-    if part.signature is not None:
-        entry["signature"] = part.signature
-    return {"type": "reasoning", "summary": [entry]}
-
-
 def usage_to_metadata(usage: Usage) -> UsageMetadata:
     """Core usage as LangChain `UsageMetadata` (details only when the service reported them)."""
     total = usage.total_tokens or usage.input_tokens + usage.output_tokens
@@ -478,15 +519,31 @@ def response_metadata(completion: Completion, model_name: str) -> dict[str, Any]
 
 
 def _final_kwargs(completion: Completion) -> dict[str, Any]:
-    """`reasoning_blocks` and `tool_call_arguments` of an answer (absent when empty)."""
+    """`reasoning_blocks`, `unknown_blocks` and `tool_call_arguments` of an answer (absent when
+    empty)."""
     kwargs: dict[str, Any] = {}
     reasoning = completion.reasoning_parts
     if reasoning:
-        kwargs[REASONING_BLOCKS] = [reasoning_to_wire(p) for p in reasoning]
+        kwargs[REASONING_BLOCKS] = [part_to_wire(p) for p in reasoning]
+    unknown = _unknown_blocks(completion.parts)
+    if unknown:
+        kwargs[UNKNOWN_BLOCKS] = unknown
     calls = completion.tool_calls
     if calls:
         kwargs[TOOL_CALL_ARGUMENTS] = {c.id: c.arguments for c in calls}
     return kwargs
+
+
+def _unknown_blocks(parts: Sequence[Part]) -> list[dict[str, Any]]:
+    """The unknown blocks of an answer, each with the length of the answer text before it."""
+    blocks: list[dict[str, Any]] = []
+    offset = 0
+    for part in parts:
+        if isinstance(part, TextPart):
+            offset += len(part.text)
+        elif isinstance(part, UnknownPart):
+            blocks.append({"text_offset": offset, "block": part_to_wire(part)})
+    return blocks
 
 
 def _parse_tool_calls(calls: list[ToolCallPart]) -> tuple[list[ToolCall], list[InvalidToolCall]]:

@@ -4,7 +4,8 @@ Every error the adapter raises for a failed call is an instance of both the core
 (`databricks_claude.errors.RateLimitError`, ...) and LangChain's class for the same condition
 (`ModelRateLimitError`, ...), so code catching either works. The adapter classes carry the same
 fields as the core error (`status`, `error_code`, `message`, `request_id`, `retry_after`,
-`partial`, ...) and `is_retryable`.
+`partial`, ...) and `is_retryable`; `StreamInterruptedError` also has `partial_message`, the
+partial answer as an `AIMessage`.
 
 Where the installed langchain-core lacks one of these exception types (it added them in 1.x),
 a private stand-in deriving from `LangChainException` takes its place.
@@ -16,8 +17,10 @@ from typing import Any, cast
 
 from langchain_core import exceptions as _lc
 from langchain_core.exceptions import LangChainException
+from langchain_core.messages import AIMessage
 
 import databricks_claude.errors as core
+from langchain_databricks_claude.convert import completion_to_message
 
 __all__ = [
     "APIConnectionError",
@@ -97,7 +100,13 @@ class APIConnectionError(core.APIConnectionError, ModelConnectionError):  # type
 
 
 class StreamInterruptedError(core.StreamInterruptedError, ModelConnectionError):  # type: ignore[misc,valid-type]
-    """A stream broke after output was produced; `partial` holds what was received."""
+    """A stream broke after output was produced.
+
+    `partial` is what was received as a core `Completion`; `partial_message` is the same as an
+    `AIMessage` (the layout `invoke` gives, so it can be shown or replayed like any answer).
+    """
+
+    partial_message: AIMessage
 
 
 class MalformedResponseError(core.MalformedResponseError, ModelAPIError):  # type: ignore[misc,valid-type]
@@ -129,11 +138,13 @@ def _adapter_class(error: BaseException) -> type[Exception] | None:
     return None
 
 
-def to_langchain_error(error: core.DatabricksClaudeError) -> Exception:
+def to_langchain_error(error: core.DatabricksClaudeError, *, model_name: str = "") -> Exception:
     """The same error as an instance of the adapter class (core + LangChain type).
 
     Errors with no LangChain counterpart (`ConfigurationError`, already a `ValueError`) and
-    errors that already are adapter instances are returned unchanged.
+    errors that already are adapter instances are returned unchanged. A stream interruption
+    gets `partial_message`, its partial answer as an `AIMessage` (`model_name` is the endpoint
+    its metadata names).
     """
     cls = _adapter_class(error)
     if cls is None or isinstance(error, cls):
@@ -145,4 +156,6 @@ def to_langchain_error(error: core.DatabricksClaudeError) -> Exception:
     converted.is_retryable = bool(getattr(error, "retryable", default))
     converted.__cause__ = error.__cause__
     converted.__suppress_context__ = True
+    if isinstance(error, core.StreamInterruptedError):
+        converted.partial_message = completion_to_message(error.partial, model_name=model_name)
     return cast("Exception", converted)

@@ -19,9 +19,7 @@ if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
     from pydantic import BaseModel
 
-__all__ = ["BoundTool", "check_tool_choice", "to_tool_spec", "to_tool_specs"]
-
-_KEYWORD_CHOICES = ("auto", "any", "required", "none")
+__all__ = ["BoundTool", "to_tool_spec", "to_tool_specs"]
 
 
 class BoundTool(dict[str, Any]):
@@ -67,16 +65,3 @@ def to_tool_specs(tools: Sequence[Any]) -> list[ToolSpec]:
     """Several tools as specs (bound tools reuse their spec)."""
     return [to_tool_spec(tool) for tool in tools]
 
-
-def check_tool_choice(tool_choice: Any, names: Sequence[str]) -> None:
-    """Refuse a named `tool_choice` that names no bound tool (clear error at bind time)."""
-    name: Any = None
-    if isinstance(tool_choice, str) and tool_choice not in _KEYWORD_CHOICES:
-        name = tool_choice
-    elif isinstance(tool_choice, Mapping):
-        function = tool_choice.get("function")
-        name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
-    if name is not None and name not in names:
-        bound = ", ".join(names) or "none"
-        raise ValueError(f"tool_choice names {name!r}, which is not a bound tool "
-                         f"(bound tools: {bound})")

@@ -181,7 +181,8 @@ def test_tool_messages() -> None:
     assert all(m.role == "tool" for m in messages)
     assert results[0] == ToolResultPart("c1", "42")
     assert results[1] == ToolResultPart("c2", "boom", is_error=True)
-    assert results[2] == ToolResultPart("c3", "ab")
+    # Several text parts stay several blocks (the core's `tool_result` rule, as in LlamaIndex).
+    assert results[2] == ToolResultPart("c3", [TextPart("a"), TextPart("b")])
     assert results[3] == ToolResultPart("c4", [ImagePart(f"data:image/png;base64,{PNG}")])
     assert json.loads(results[4].content) == {"type": "json", "json": {"k": 1}}  # type: ignore[union-attr,arg-type]
 
