@@ -428,6 +428,12 @@ class ChatDatabricksClaude(BaseChatModel):
         Databricks); with thinking on, the tool is requested by instruction instead of forced,
         and an answer without the call raises `OutputParserException`. `strict` is accepted and
         ignored (the service rejects it).
+
+        Thinking is read from the model's own `thinking` field. Settings bound with `.bind()`
+        are not seen: LangChain forwards `llm.bind(thinking=4096).with_structured_output(...)`
+        to the unbound model, so the binding's kwargs (thinking included) are not sent at all.
+        Set thinking on the model instead: `ChatDatabricksClaude(..., thinking=4096)` or
+        `llm.model_copy(update={"thinking": 4096}).with_structured_output(...)`.
         """
         from langchain_databricks_claude.structured import structured_output
 

@@ -6,6 +6,10 @@ SPEC §2.3 records it as unreliable for Claude on Databricks (refused outright b
 models). Without thinking the tool is forced (`tool_choice` = its name). With thinking on,
 Claude cannot be forced to call a tool, so the tool choice stays `auto` and a system
 instruction asks for the call; an answer without it raises `OutputParserException`.
+
+Whether thinking is on is read from the model's `thinking` field: kwargs bound with `.bind()`
+never reach `with_structured_output` (LangChain forwards the call on a binding to the unbound
+model), so set thinking on the model itself (see `ChatDatabricksClaude.with_structured_output`).
 """
 
 from __future__ import annotations
