@@ -95,27 +95,6 @@ ROWS = [
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff waits, recorded instead of slept (the retry tests stay fast)."""
-    import databricks_claude.client as client_module
-
-    recorded: list[float] = []
-
-    async def asleep(delay: float) -> None:
-        recorded.append(delay)
-
-    monkeypatch.setattr(client_module, "_sleep", recorded.append)
-    monkeypatch.setattr(client_module, "_asleep", asleep)
-    return recorded
-
-
-@pytest.fixture(params=sorted(DRIVERS))
-def driver(request: pytest.FixtureRequest) -> Driver:
-    """Each public surface in turn: core client, LangChain, LlamaIndex."""
-    return DRIVERS[request.param]()
-
-
-@pytest.fixture
 def make(driver: Driver, emulator: Emulator) -> Iterator[Any]:
     """Builds objects of the current surface on the emulator and closes them afterwards."""
     built: list[Any] = []

@@ -18,32 +18,11 @@ import pytest
 from databricks_claude import errors
 from databricks_claude.emulator import Emulator, ScriptedReply, ScriptedToolCall
 
-from ._drivers import DRIVERS, Driver
+from ._drivers import Driver
 from ._support import count
 
 TEXT = "alpha beta gamma delta epsilon"
 STREAM_MODES = ("stream", "astream")
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff waits, recorded instead of slept."""
-    import databricks_claude.client as client_module
-
-    recorded: list[float] = []
-
-    async def asleep(delay: float) -> None:
-        recorded.append(delay)
-
-    monkeypatch.setattr(client_module, "_sleep", recorded.append)
-    monkeypatch.setattr(client_module, "_asleep", asleep)
-    return recorded
-
-
-@pytest.fixture(params=sorted(DRIVERS))
-def driver(request: pytest.FixtureRequest) -> Driver:
-    """Each public surface in turn."""
-    return DRIVERS[request.param]()
 
 
 @pytest.fixture
