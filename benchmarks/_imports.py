@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -36,9 +37,13 @@ _PROBE = "import time; t = time.perf_counter(); {statement}; print(time.perf_cou
 
 def import_seconds(statement: str) -> float:
     """Seconds to run an import statement in a new interpreter (its start-up excluded)."""
+    # Bytecode must be written and reused, as in any installed package: with
+    # PYTHONDONTWRITEBYTECODE set (some shells set it), a source checkout is recompiled on every
+    # import while site-packages keeps its .pyc files, which would time the compiler, not us.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     out = subprocess.run(
         [sys.executable, "-c", _PROBE.format(statement=statement)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True, text=True, timeout=120, check=False, env=env,
     )
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr else "failed")
