@@ -200,6 +200,11 @@ class StreamRun:
             return self._join(deltas)
         return deltas
 
+    def applied(self, error: MalformedResponseError) -> list[Delta]:
+        """The deltas a malformed chunk produced before failing (already in the snapshot)."""
+        deltas = list(error.applied)
+        return self._join(deltas) if self._resumed and deltas else deltas
+
     def feeder(self) -> Callable[[str], list[Delta]]:
         """`feed` for the current attempt: the accumulator's own method when nothing is joined
         (one call less per chunk on the hot path)."""
@@ -430,6 +435,9 @@ class DatabricksClaudeClient:
         try:
             for data in iter_sse_data(response.iter_lines()):
                 yield from feed(data)
+        except MalformedResponseError as error:
+            yield from run.applied(error)
+            raise
         except httpx.HTTPError as error:
             raise transport_error(error, self.url) from error
         finally:
@@ -500,6 +508,10 @@ class DatabricksClaudeClient:
             async for data in aiter_sse_data(response.aiter_lines()):
                 for delta in feed(data):
                     yield delta
+        except MalformedResponseError as error:
+            for delta in run.applied(error):
+                yield delta
+            raise
         except httpx.HTTPError as error:
             raise transport_error(error, self.url) from error
         finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,7 +28,14 @@ class ConfigurationError(DatabricksClaudeError, ValueError):
 
 
 class MalformedResponseError(DatabricksClaudeError):
-    """The service answered with something that is not a valid chat completion or chunk."""
+    """The service answered with something that is not a valid chat completion or chunk.
+
+    `applied` holds the stream deltas a chunk produced before the malformed part was found:
+    they are already in the accumulator's snapshot, so the transport hands them out before
+    raising, and nothing is kept that the caller never saw.
+    """
+
+    applied: Sequence[Any] = ()
 
 
 class APIConnectionError(DatabricksClaudeError):

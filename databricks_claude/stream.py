@@ -226,12 +226,18 @@ class StreamAccumulator:
             kind = type(chunk).__name__
             raise MalformedResponseError(
                 f"stream chunk #{self._chunks_seen} is a {kind}, expected an object")
+        deltas: list[Delta] = []
         try:
-            return self._feed(chunk)
+            self._feed(chunk, deltas)
+        except MalformedResponseError as exc:
+            exc.applied = deltas
+            raise
         except (AttributeError, TypeError, KeyError, ValueError) as exc:
-            raise MalformedResponseError(
-                f"stream chunk #{self._chunks_seen} is not a chat completion chunk: {exc}"
-            ) from exc
+            error = MalformedResponseError(
+                f"stream chunk #{self._chunks_seen} is not a chat completion chunk: {exc}")
+            error.applied = deltas
+            raise error from exc
+        return deltas
 
     def end(self) -> list[Delta]:
         """Call at end of input: the `FinishDelta` if the stream finished but it was not emitted.
@@ -256,7 +262,7 @@ class StreamAccumulator:
 
     # -- chunk handling ------------------------------------------------------------------------
 
-    def _feed(self, chunk: Mapping[str, Any]) -> list[Delta]:
+    def _feed(self, chunk: Mapping[str, Any], deltas: list[Delta]) -> None:
         usage = chunk.get("usage")
         if usage:
             self._merge_usage(usage)
@@ -266,9 +272,8 @@ class StreamAccumulator:
         if not choices:
             if choices is None and ("error" in chunk or "error_code" in chunk):
                 raise MalformedResponseError(f"the stream carried an error: {dict(chunk)!r:.300}")
-            return []
+            return
         choice = choices[0]
-        deltas: list[Delta] = []
         delta = choice.get("delta")
         if delta:
             content = delta.get("content")
@@ -288,7 +293,6 @@ class StreamAccumulator:
                 finish_reason)
             self.complete = True
             deltas.append(self._finish())
-        return deltas
 
     def _take_ids(self, chunk: Mapping[str, Any]) -> None:
         chunk_id, model = chunk.get("id"), chunk.get("model")

@@ -1100,3 +1100,29 @@ def test_resumed_stream_usage_counts_every_attempt(delays: list[float]) -> None:
     assert completion.usage is not None
     assert completion.usage.input_tokens == 5 + 5
     assert completion.usage.output_tokens == 3
+
+
+HALF_BAD_CHUNK = chunk({"content": [{"type": "text", "text": "world"}, 5]})
+
+
+def test_half_applied_malformed_chunk_is_handed_out_before_the_error(
+        delays: list[float]) -> None:
+    # A chunk with a valid text item then a malformed one: the valid part is already in the
+    # partial answer, so the caller must have received it as a delta too (nothing lost).
+    service = Service(sse(text("Hello "), HALF_BAD_CHUNK))
+    streamed: list[str] = []
+    with pytest.raises(StreamInterruptedError) as info:
+        for delta in make_client(service).stream(MESSAGES):
+            if isinstance(delta, TextDelta):
+                streamed.append(delta.text)
+    assert "".join(streamed) == info.value.partial.text == "Hello world"
+
+
+async def test_half_applied_malformed_chunk_async(delays: list[float]) -> None:
+    service = Service(sse(text("Hello "), HALF_BAD_CHUNK))
+    streamed: list[str] = []
+    with pytest.raises(StreamInterruptedError) as info:
+        async for delta in make_client(service).astream(MESSAGES):
+            if isinstance(delta, TextDelta):
+                streamed.append(delta.text)
+    assert "".join(streamed) == info.value.partial.text == "Hello world"

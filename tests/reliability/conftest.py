@@ -39,8 +39,7 @@ SUMMARY = [
           "({stream accumulator: feed_data calls} feed_data + "
           "{stream accumulator: feed_chunk calls} feed_chunk calls), "
           "{stream accumulator: typed errors} MalformedResponseErrors, 0 untyped, 0 deltas "
-          "lost or duplicated; {stream accumulator: chunks applied half-way before failing "
-          "(open bug)} failing chunks applied half-way (open bug); "
+          "lost or duplicated (deltas a failing chunk applied travel with its error); "
           "SSE framing {sse framing: cases} cases", "stream accumulator: cases"),
     _line("cross-check: {cross-check: cases} well-formed conversations, "
           "{cross-check: payloads accepted by both} payloads accepted by the emulator's strict "
