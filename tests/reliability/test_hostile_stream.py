@@ -184,7 +184,9 @@ class Feed:
         calls = snapshot.tool_calls
         assert len(calls) == len(starts), (calls, starts)
         for start, call in zip(starts, calls, strict=True):
-            assert (call.id, call.name) == (start.id, start.name) or not start.id
+            # An id or name the start fragment lacked may be filled in by a later fragment.
+            assert call.id == start.id or not start.id, (call, start)
+            assert call.name == start.name or not start.name, (call, start)
             fragments = "".join(d.fragment for d in self.deltas
                                 if isinstance(d, ToolCallArgsDelta)
                                 and d.position == start.position)
