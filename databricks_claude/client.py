@@ -393,10 +393,7 @@ class DatabricksClaudeClient:
             response = self._sync_client().post(self.url, content=body, headers=headers)
         except httpx.HTTPError as error:
             raise transport_error(error, self.url) from error
-        self._log_response(response, attempt)
-        if not response.is_success:
-            raise status_error(response)
-        return completion_from_body(response.content)
+        return self._completion_of(response, attempt)
 
     def _open_stream(self, body: bytes, attempt: int) -> httpx.Response:
         headers = self.config.credentials.headers()
@@ -421,13 +418,11 @@ class DatabricksClaudeClient:
                 yield from self._stream_attempt(run)
                 return
             except DatabricksClaudeError as error:
-                if run.accumulator.complete:  # finished; only the trailing [DONE] was lost
-                    yield from run.end()
+                outcome = self._on_stream_error(run, error)
+                if isinstance(outcome, list):
+                    yield from outcome
                     return
-                delay = self._stream_retry_delay(run, error)
-                if delay is None:
-                    raise
-                _sleep(delay)
+                _sleep(outcome)
 
     def _stream_attempt(self, run: StreamRun) -> Iterator[Delta]:
         response = self._open_stream(run.body, run.retry.attempt)
@@ -463,10 +458,7 @@ class DatabricksClaudeClient:
             response = await self._async_client().post(self.url, content=body, headers=headers)
         except httpx.HTTPError as error:
             raise transport_error(error, self.url) from error
-        self._log_response(response, attempt)
-        if not response.is_success:
-            raise status_error(response)
-        return completion_from_body(response.content)
+        return self._completion_of(response, attempt)
 
     async def _aopen_stream(self, body: bytes, attempt: int) -> httpx.Response:
         headers = await self.config.credentials.aheaders()
@@ -492,14 +484,12 @@ class DatabricksClaudeClient:
                     yield delta
                 return
             except DatabricksClaudeError as error:
-                if run.accumulator.complete:  # finished; only the trailing [DONE] was lost
-                    for delta in run.end():
+                outcome = self._on_stream_error(run, error)
+                if isinstance(outcome, list):
+                    for delta in outcome:
                         yield delta
                     return
-                delay = self._stream_retry_delay(run, error)
-                if delay is None:
-                    raise
-                await _asleep(delay)
+                await _asleep(outcome)
 
     async def _astream_attempt(self, run: StreamRun) -> AsyncIterator[Delta]:
         response = await self._aopen_stream(run.body, run.retry.attempt)
@@ -554,6 +544,18 @@ class DatabricksClaudeClient:
                          type(error).__name__, retry.attempt, decision.delay)
         return decision.delay
 
+    def _on_stream_error(self, run: StreamRun,
+                         error: DatabricksClaudeError) -> list[Delta] | float:
+        """What a failed stream attempt leads to, for sync and async alike: the last deltas when
+        the answer had finished (only the trailing [DONE] was lost), else the wait before the
+        next attempt; raises when there is none."""
+        if run.accumulator.complete:
+            return run.end()
+        delay = self._stream_retry_delay(run, error)
+        if delay is None:
+            raise error
+        return delay
+
     def _stream_retry_delay(self, run: StreamRun, error: DatabricksClaudeError) -> float | None:
         """Like `_retry_delay` for streams: restart before output, resume or raise after it."""
         if not run.accumulator.has_output:
@@ -567,6 +569,13 @@ class DatabricksClaudeClient:
                 run.prepare_resume()
                 return delay
         raise run.interrupted(error) from error
+
+    def _completion_of(self, response: httpx.Response, attempt: int) -> Completion:
+        """The completion of a read response, or its typed error (shared by sync and async)."""
+        self._log_response(response, attempt)
+        if not response.is_success:
+            raise status_error(response)
+        return completion_from_body(response.content)
 
     def _log_response(self, response: httpx.Response, attempt: int) -> None:
         if logger.isEnabledFor(logging.DEBUG):

@@ -31,6 +31,21 @@ def emulator(session_emulator: Emulator) -> Emulator:
     return session_emulator
 
 
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Backoff waits of the core client, recorded instead of slept (retry tests stay fast)."""
+    import databricks_claude.client as client_module
+
+    recorded: list[float] = []
+
+    async def asleep(delay: float) -> None:
+        recorded.append(delay)
+
+    monkeypatch.setattr(client_module, "_sleep", recorded.append)
+    monkeypatch.setattr(client_module, "_asleep", asleep)
+    return recorded
+
+
 @pytest.fixture(autouse=True)
 def _no_workspace_env(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     """Keep the developer's Databricks environment out of tests, except those marked live."""

@@ -153,16 +153,9 @@ class Service:
 
 
 @pytest.fixture
-def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Records the backoff waits instead of sleeping."""
-    recorded: list[float] = []
-
-    async def asleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(client_mod, "_sleep", recorded.append)
-    monkeypatch.setattr(client_mod, "_asleep", asleep)
-    return recorded
+def delays(sleeps: list[float]) -> list[float]:
+    """The backoff waits, recorded instead of slept (the shared `sleeps` fixture)."""
+    return sleeps
 
 
 def make_client(service: Service, **kwargs: Any) -> DatabricksClaudeClient:

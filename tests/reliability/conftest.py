@@ -94,21 +94,6 @@ def _print_counts() -> Iterator[None]:
         print(line)
 
 
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff waits, recorded instead of slept (the retry tests stay fast)."""
-    import databricks_claude.client as client_module
-
-    recorded: list[float] = []
-
-    async def asleep(delay: float) -> None:
-        recorded.append(delay)
-
-    monkeypatch.setattr(client_module, "_sleep", recorded.append)
-    monkeypatch.setattr(client_module, "_asleep", asleep)
-    return recorded
-
-
 @pytest.fixture(params=sorted(DRIVERS))
 def driver(request: pytest.FixtureRequest) -> Driver:
     """Each public surface in turn: core client, LangChain, LlamaIndex."""
