@@ -7,8 +7,6 @@ and replayed exactly, which is what makes thinking + tools + multi-turn work.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -25,6 +23,9 @@ from langchain_core.utils.utils import _build_model_kwargs
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from databricks_claude.errors import DatabricksClaudeError
+from databricks_claude.kit.clients import CLIENTS, CONNECTION_FIELDS, TRANSPORT_FIELDS, new_client
+from databricks_claude.kit.options import OPTION_FIELDS, call_options
+from databricks_claude.kit.secrets import without_secrets
 from databricks_claude.messages import Message, RequestOptions, ThinkingSetting, ToolSpec
 from databricks_claude.profiles import get_profile
 from databricks_claude.request import EFFORTS, thinking_on, validate_tool_choice
@@ -42,17 +43,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ChatDatabricksClaude"]
 
-# Per-call settings read from kwargs, falling back to the field of the same name.
-_OPTION_FIELDS = ("max_tokens", "temperature", "top_p", "top_k", "thinking", "effort")
-# Per-call kwargs that are not payload keys (the rest are merged at the payload root).
-_CALL_KWARGS = frozenset({*_OPTION_FIELDS, "tools", "tool_choice", "extra_body", "model_kwargs",
-                          "model", "n", "stream", "stream_usage", "cache_system_prompt",
-                          "ls_structured_output_format", "structured_output_format"})
-
-# Clients live outside the pydantic object so that copies, pickles and serialization of a model
-# never share or carry one: each model object gets its own, built on first use.
-_CLIENTS: dict[int, dict[str, DatabricksClaudeClient]] = {}
-_CLIENTS_LOCK = threading.Lock()
+# Per-call kwargs LangChain itself consumes: never sent (the kit sends other unknown ones).
+_FRAMEWORK_KWARGS = frozenset({"model", "stream", "stream_usage", "cache_system_prompt",
+                               "ls_structured_output_format", "structured_output_format"})
 
 
 @dataclass(slots=True)
@@ -189,11 +182,7 @@ class ChatDatabricksClaude(BaseChatModel):
     def __getstate__(self) -> dict[Any, Any]:
         """Pickles carry no secret (DESIGN §5): `token` and `client_secret` are left out and,
         as after `dumpd`/`load`, come from the environment (or the SDK) where it is unpickled."""
-        state = super().__getstate__()
-        fields = dict(state["__dict__"])
-        for name in self.lc_secrets:
-            fields[name] = None
-        return {**state, "__dict__": fields}
+        return without_secrets(super().__getstate__(), self.lc_secrets)
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -244,53 +233,25 @@ class ChatDatabricksClaude(BaseChatModel):
         first built; `close()` drops the clients so that changed settings take effect.
         """
         name = endpoint or self.endpoint
-        clients = _CLIENTS.get(id(self))
-        client = clients.get(name) if clients else None
-        if client is not None:
-            return client
         primary = self.client() if name != self.endpoint else None
-        built = self._new_client(name, primary)
-        with _CLIENTS_LOCK:
-            clients = _CLIENTS.get(id(self))
-            if clients is None:
-                clients = _CLIENTS[id(self)] = {}
-                weakref.finalize(self, _CLIENTS.pop, id(self), None)
-            client = clients.setdefault(name, built)
-        if client is not built:  # another thread won the race: keep one pool
-            built.close()
-        return client
+        return CLIENTS.get(self, name, lambda: self._new_client(name, primary))
 
     def _new_client(self, endpoint: str,
                     primary: DatabricksClaudeClient | None) -> DatabricksClaudeClient:
-        from databricks_claude.client import DatabricksClaudeClient
-
-        settings: dict[str, Any] = {
-            "timeout": self.timeout, "max_retries": self.max_retries,
-            "max_retry_wait": self.max_retry_wait,
-            "resume_streams": self.resume_streams, "default_headers": self.default_headers}
-        if primary is not None:
-            return DatabricksClaudeClient(endpoint, config=primary.config, **settings)
         explicit = self.model_fields_set  # env defaults are left for the core to resolve
-        return DatabricksClaudeClient(
-            endpoint, host=self.host if "host" in explicit else None,
-            token=self.token if "token" in explicit else None,
-            client_id=self.client_id if "client_id" in explicit else None,
-            client_secret=self.client_secret if "client_secret" in explicit else None,
-            base_url=self.base_url, config_profile=self.config_profile, **settings)
+        settings = {name: getattr(self, name) for name in TRANSPORT_FIELDS}
+        settings.update({name: getattr(self, name) if name in explicit else None
+                         for name in CONNECTION_FIELDS})
+        settings.update(base_url=self.base_url, config_profile=self.config_profile)
+        return new_client(endpoint, settings, primary=primary)
 
     def close(self) -> None:
         """Close this model's HTTP connections (clients are rebuilt if the model is used again)."""
-        with _CLIENTS_LOCK:
-            clients = _CLIENTS.pop(id(self), None) or {}
-        for client in clients.values():
-            client.close()
+        CLIENTS.close(self)
 
     async def aclose(self) -> None:
         """Close this model's HTTP connections, including the async ones of the running loop."""
-        with _CLIENTS_LOCK:
-            clients = _CLIENTS.pop(id(self), None) or {}
-        for client in clients.values():
-            await client.aclose()
+        await CLIENTS.aclose(self)
 
     # -- requests ---------------------------------------------------------------------------------
 
@@ -304,14 +265,12 @@ class ChatDatabricksClaude(BaseChatModel):
         """Neutral messages, request options and client for one call."""
         endpoint = kwargs.get("model") or self.endpoint
         cache_system = kwargs.get("cache_system_prompt", self.cache_system_prompt)
-        options = RequestOptions(
-            **{name: kwargs.get(name, getattr(self, name)) for name in _OPTION_FIELDS},
-            stop=stop if stop is not None else self.stop,
-            tools=_tool_specs(kwargs.get("tools")),
-            tool_choice=kwargs.get("tool_choice"),
-            n=kwargs.get("n"),
-            extra_body=self._extra_body(kwargs),
-        )
+        fields = {name: getattr(self, name) for name in OPTION_FIELDS}
+        fields["stop"] = stop if stop is not None else self.stop
+        options = call_options(fields, {k: v for k, v in kwargs.items() if k != "stop"},
+                               root=(self.model_kwargs, self.extra_body),
+                               framework_keys=_FRAMEWORK_KWARGS,
+                               tools=_tool_specs(kwargs.get("tools")))
         return _Call(
             client=self.client(endpoint),
             messages=to_neutral_messages(messages, cache_system_prompt=bool(cache_system)),
@@ -319,14 +278,6 @@ class ChatDatabricksClaude(BaseChatModel):
             model_name=endpoint,
             include_usage=bool(kwargs.get("stream_usage", self.stream_usage)),
         )
-
-    def _extra_body(self, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Payload-root keys: `model_kwargs`, `extra_body`, then unknown per-call kwargs."""
-        extra: dict[str, Any] = {**self.model_kwargs, **(self.extra_body or {}),
-                                 **(kwargs.get("model_kwargs") or {}),
-                                 **(kwargs.get("extra_body") or {})}
-        extra.update((k, v) for k, v in kwargs.items() if k not in _CALL_KWARGS)
-        return extra or None
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,

@@ -41,6 +41,9 @@ from langchain_core.messages.tool import InvalidToolCall, ToolCall
 from langchain_core.outputs import ChatGenerationChunk
 
 from databricks_claude.errors import MalformedResponseError
+from databricks_claude.kit.images import data_url
+from databricks_claude.kit.placement import interleave, text_offsets
+from databricks_claude.kit.roles import neutral_role
 from databricks_claude.messages import (
     EPHEMERAL,
     CacheControl,
@@ -139,14 +142,15 @@ def _to_neutral(message: BaseMessage) -> list[Message]:
 
 def _chat_message_to_neutral(message: ChatMessage) -> list[Message]:
     """A generic `ChatMessage`, by its role."""
-    role = message.role.lower()
-    if role in ("system", "developer"):
+    role = neutral_role(message.role)
+    if role == "system":
         return [Message("system", content_to_parts(message.content))]
-    if role in ("user", "human"):
+    if role == "user":
         return _human_to_neutral(message.content)
-    if role in ("assistant", "ai"):
+    if role == "assistant":
         return [ai_to_neutral(AIMessage(content=message.content))]
-    raise ValueError(f"unsupported chat message role {message.role!r}")
+    raise ValueError(f"a ChatMessage with role {message.role!r} cannot carry a tool result: "
+                     "use ToolMessage")
 
 
 def _human_to_neutral(content: str | list[str | dict[str, Any]]) -> list[Message]:
@@ -221,36 +225,19 @@ def image_url(block: Mapping[str, Any]) -> str:
     source = block.get("source")
     if isinstance(source, dict):  # Anthropic
         if source.get("type") == "base64":
-            return _data_url(source.get("media_type"), source.get("data"))
+            return data_url(source.get("media_type"), source.get("data"))
         if source.get("type") == "url" and isinstance(source.get("url"), str):
             return str(source["url"])
     if block.get("base64") is not None:  # v1
-        return _data_url(block.get("mime_type"), block["base64"])
+        return data_url(block.get("mime_type"), block["base64"])
     if block.get("source_type") == "base64":  # v0
-        return _data_url(block.get("mime_type"), block.get("data"))
+        return data_url(block.get("mime_type"), block.get("data"))
     if isinstance(block.get("url"), str):
         return str(block["url"])
     raise ValueError(
         "image blocks must carry base64 data or a URL (file ids are not supported): "
         f"got keys {sorted(block)}"
     )
-
-
-_MAGIC = {"iVBORw0KGgo": "image/png", "/9j/": "image/jpeg", "R0lGOD": "image/gif",
-          "UklGR": "image/webp"}
-
-
-def _data_url(mime_type: Any, data: Any) -> str:
-    """A `data:` URL; the MIME type is sniffed from the data when the block has none."""
-    if not isinstance(data, str) or not data:
-        raise ValueError("base64 image block without data")
-    if data.startswith("data:"):
-        return data
-    if not mime_type:
-        mime_type = next((m for k, m in _MAGIC.items() if data.startswith(k)), None)
-        if mime_type is None:
-            raise ValueError("base64 image block without mime_type (and not png/jpeg/gif/webp)")
-    return f"data:{mime_type};base64,{data}"
 
 
 def _tool_result(message: ToolMessage) -> ToolResultPart:
@@ -315,7 +302,7 @@ def ai_to_neutral(message: AIMessage) -> Message:
     calls = _replay_tool_calls(message)
     unknown = _replay_unknown(message)
     if unknown:
-        parts.extend(_interleave(text, cache, unknown))
+        parts.extend(interleave(text, cache, unknown))
     elif text or not (parts or calls):
         parts.append(TextPart(text, cache))
     parts.extend(calls)
@@ -347,31 +334,6 @@ def _replay_unknown(message: AIMessage) -> list[tuple[int, UnknownPart]]:
                              f'{{"text_offset": int, "block": dict}}, got {entry!r:.200}')
         out.append((offset, UnknownPart(block)))
     return out
-
-
-def _interleave(text: str, cache: CacheControl | None,
-                unknown: list[tuple[int, UnknownPart]]) -> list[Part]:
-    """The answer text cut at the unknown blocks' offsets, with those blocks in between.
-
-    Offsets beyond the (possibly edited) text put the block at its end; the text's
-    `cache_control` goes on its last piece.
-    """
-    parts: list[Part] = []
-    texts: list[TextPart] = []
-    start = 0
-    for offset, part in unknown:
-        cut = min(max(offset, start), len(text))
-        if cut > start:
-            texts.append(TextPart(text[start:cut]))
-            parts.append(texts[-1])
-        parts.append(part)
-        start = cut
-    if start < len(text):
-        texts.append(TextPart(text[start:]))
-        parts.append(texts[-1])
-    if texts:
-        texts[-1].cache_control = cache
-    return parts
 
 
 def parse_wire_reasoning(block: Mapping[str, Any]) -> list[Part]:
@@ -536,14 +498,8 @@ def _final_kwargs(completion: Completion) -> dict[str, Any]:
 
 def _unknown_blocks(parts: Sequence[Part]) -> list[dict[str, Any]]:
     """The unknown blocks of an answer, each with the length of the answer text before it."""
-    blocks: list[dict[str, Any]] = []
-    offset = 0
-    for part in parts:
-        if isinstance(part, TextPart):
-            offset += len(part.text)
-        elif isinstance(part, UnknownPart):
-            blocks.append({"text_offset": offset, "block": part_to_wire(part)})
-    return blocks
+    return [{"text_offset": offset, "block": part_to_wire(part)}
+            for offset, part in text_offsets(parts)]
 
 
 def _parse_tool_calls(calls: list[ToolCallPart]) -> tuple[list[ToolCall], list[InvalidToolCall]]:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from databricks_claude.kit.tools import cache_control_of, make_tool_spec
 from databricks_claude.messages import ToolSpec
-from databricks_claude.request import make_tool_spec
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
@@ -35,12 +35,9 @@ class BoundTool(dict[str, Any]):
 def _cache_control(tool: Any) -> dict[str, Any] | None:
     """`cache_control` of a dict tool, or of a `BaseTool`'s `extras`."""
     if isinstance(tool, Mapping):
-        value = tool.get("cache_control")
-        if value is None and isinstance(tool.get("function"), Mapping):
-            value = tool["function"].get("cache_control")
-    else:
-        extras = getattr(tool, "extras", None)
-        value = extras.get("cache_control") if isinstance(extras, Mapping) else None
+        return cache_control_of(tool)
+    extras = getattr(tool, "extras", None)
+    value = extras.get("cache_control") if isinstance(extras, Mapping) else None
     return dict(value) if isinstance(value, Mapping) else None
 
 

@@ -28,7 +28,6 @@ Decisions:
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -50,13 +49,16 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import Field, SecretStr
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
+from databricks_claude.kit.clients import CLIENTS, CONNECTION_FIELDS, TRANSPORT_FIELDS, new_client
+from databricks_claude.kit.options import OPTION_FIELDS, call_options
+from databricks_claude.kit.secrets import without_secrets
 from databricks_claude.messages import RequestOptions
 from databricks_claude.profiles import ModelProfile, get_profile
 from databricks_claude.request import thinking_on
@@ -74,32 +76,6 @@ if TYPE_CHECKING:
     from databricks_claude.client import DatabricksClaudeClient
 
 __all__ = ["DatabricksClaude"]
-
-# Fields that are request options, and the call keywords that map onto `RequestOptions` (any
-# other call keyword goes to the body root).
-_FIELD_OPTIONS = ("max_tokens", "temperature", "top_p", "top_k", "stop", "thinking", "effort")
-_CALL_OPTIONS = frozenset((*_FIELD_OPTIONS, "tools", "tool_choice", "n"))
-# Never written into a pickle; see `DatabricksClaude.__getstate__`.
-_SECRET_FIELDS = ("token", "client_secret")
-
-
-class _ClientSlot:
-    """Where an LLM keeps its core client. A copy of the LLM (copy, deepcopy, pickle,
-    `model_copy`) gets an empty slot and builds its own client: it may have other settings, and
-    locks and sockets cannot be copied anyway."""
-
-    __slots__ = ("client", "lock")
-
-    def __init__(self) -> None:
-        self.client: DatabricksClaudeClient | None = None
-        self.lock = threading.Lock()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _ClientSlot:
-        return _ClientSlot()
-
-    def __reduce__(self) -> tuple[type[_ClientSlot], tuple[()]]:
-        return _ClientSlot, ()
-
 
 class DatabricksClaude(FunctionCallingLLM):
     """Claude on a Databricks serving endpoint, with reasoning kept and replayed.
@@ -150,8 +126,6 @@ class DatabricksClaude(FunctionCallingLLM):
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="More keys for the request body root (LlamaIndex name).")
 
-    _slot: _ClientSlot = PrivateAttr(default_factory=_ClientSlot)
-
     def __init__(
         self,
         endpoint: str | None = None,
@@ -181,16 +155,7 @@ class DatabricksClaude(FunctionCallingLLM):
         """Pickles carry no secret (DESIGN §5): `token` and `client_secret` are left out and,
         where the pickle is loaded, come from the environment (`DATABRICKS_TOKEN`,
         `DATABRICKS_CLIENT_SECRET`) or databricks-sdk. The core client is never pickled."""
-        state = super().__getstate__()
-        fields = dict(state["__dict__"])
-        for name in _SECRET_FIELDS:
-            fields[name] = None
-        return {**state, "__dict__": fields}
-
-    def __copy__(self) -> DatabricksClaude:
-        clone = super().__copy__()
-        clone._slot = _ClientSlot()  # see _ClientSlot: a copy never shares the client
-        return clone
+        return without_secrets(super().__getstate__())
 
     @classmethod
     def class_name(cls) -> str:
@@ -225,49 +190,26 @@ class DatabricksClaude(FunctionCallingLLM):
     @property
     def client(self) -> DatabricksClaudeClient:
         """The core client, built on first use (thread-safe) and reused for every call."""
-        slot = self._slot
-        client = slot.client
-        if client is None:
-            with slot.lock:
-                if slot.client is None:
-                    slot.client = self._build_client()
-                client = slot.client
-        return client
+        return CLIENTS.get(self, self.endpoint, self._build_client)
 
     def _build_client(self) -> DatabricksClaudeClient:
-        from databricks_claude.client import DatabricksClaudeClient
-
-        return DatabricksClaudeClient(
-            self.endpoint, host=self.host, token=self.token, client_id=self.client_id,
-            client_secret=self.client_secret, base_url=self.base_url, timeout=self.timeout,
-            max_retries=self.max_retries, max_retry_wait=self.max_retry_wait,
-            resume_streams=self.resume_streams, default_headers=self.default_headers,
-            config_profile=self.config_profile)
+        settings = {name: getattr(self, name) for name in (*CONNECTION_FIELDS, *TRANSPORT_FIELDS)}
+        return new_client(self.endpoint, settings)
 
     def close(self) -> None:
         """Close the HTTP connections of the sync client (it reopens on next use)."""
-        if self._slot.client is not None:
-            self._slot.client.close()
+        CLIENTS.close(self)
 
     async def aclose(self) -> None:
         """Close the HTTP connections of the running loop's async client and the sync one."""
-        if self._slot.client is not None:
-            await self._slot.client.aclose()
+        await CLIENTS.aclose(self)
 
     def _options(self, kwargs: dict[str, Any]) -> RequestOptions:
         """Request options: the fields, overridden by the call's keywords."""
-        values: dict[str, Any] = {key: getattr(self, key) for key in _FIELD_OPTIONS}
-        extra = {**self.additional_kwargs, **(self.extra_body or {})}
-        for key, value in kwargs.items():
-            if key in _CALL_OPTIONS:
-                values[key] = value
-            elif key == "extra_body":
-                extra.update(value or {})
-            else:
-                extra[key] = value
-        if values.get("tools"):
-            values["tools"] = to_tool_specs(values["tools"])
-        return RequestOptions(**values, extra_body=extra or None)
+        tools = kwargs.get("tools")
+        return call_options({name: getattr(self, name) for name in OPTION_FIELDS}, kwargs,
+                            root=(self.additional_kwargs, self.extra_body),
+                            tools=to_tool_specs(tools) if tools else None)
 
     # -- chat --------------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ text, then tool calls) and `ChatStreamConverter` turns stream deltas into `ChatR
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -31,6 +30,9 @@ from llama_index.core.base.llms.types import (
 )
 
 from databricks_claude.errors import ConfigurationError
+from databricks_claude.kit.images import sniff_image_type
+from databricks_claude.kit.roles import neutral_role
+from databricks_claude.kit.tools import make_tool_spec, spec_from_mapping
 from databricks_claude.messages import (
     CacheControl,
     Completion,
@@ -43,7 +45,6 @@ from databricks_claude.messages import (
     ReasoningPart,
     RedactedReasoningDelta,
     RedactedReasoningPart,
-    Role,
     SignatureDelta,
     TextDelta,
     TextPart,
@@ -56,7 +57,6 @@ from databricks_claude.messages import (
     Usage,
     tool_result,
 )
-from databricks_claude.request import make_tool_spec
 from llama_index_databricks_claude import _fast
 
 #: The `ThinkingBlock.additional_information` flag of redacted reasoning (its data is in "data").
@@ -67,10 +67,6 @@ UNKNOWN_BLOCKS_KEY = "unknown_blocks"
 #: back there). Without it (older or hand-made messages) unknown blocks replay after the others.
 UNKNOWN_POSITIONS_KEY = "unknown_block_positions"
 
-_ROLES: dict[str, Role] = {
-    "system": "system", "developer": "system", "user": "user", "assistant": "assistant",
-    "chatbot": "assistant", "model": "assistant", "tool": "tool", "function": "tool",
-}
 _Cacheable = TextPart | ImagePart | ReasoningPart | ToolResultPart
 
 
@@ -86,9 +82,7 @@ def to_core_messages(messages: Sequence[ChatMessage]) -> list[Message]:
     """
     converted: list[Message] = []
     for message in messages:
-        role = _ROLES.get(_role_name(message.role))
-        if role is None:
-            raise ConfigurationError(f"unsupported message role {message.role!r}")
+        role = neutral_role(_role_name(message.role))
         if role == "tool":
             converted.append(_tool_message(message, converted))
         elif role == "assistant":
@@ -241,15 +235,8 @@ def image_url(block: ImageBlock) -> str:
     if block.url is not None and str(block.url).startswith("data:"):
         return str(block.url)
     data = block.resolve_image(as_base64=True).read()
-    mimetype = block.image_mimetype or _guess_image_type(data) or "image/png"
+    mimetype = block.image_mimetype or sniff_image_type(data) or "image/png"
     return f"data:{mimetype};base64,{data.decode('ascii')}"
-
-
-def _guess_image_type(b64: bytes) -> str | None:
-    import filetype  # a llama-index-core dependency; only needed for untyped images
-
-    guess = filetype.guess(base64.b64decode(b64[:64]))
-    return guess.mime if guess else None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -263,9 +250,7 @@ def to_tool_specs(tools: Iterable[Any]) -> list[ToolSpec]:
         if isinstance(tool, ToolSpec):
             specs.append(tool)
         elif isinstance(tool, Mapping):
-            function = tool.get("function", tool)
-            specs.append(make_tool_spec(function["name"], function.get("description", ""),
-                                        function.get("parameters")))
+            specs.append(spec_from_mapping(tool))
         else:
             metadata = tool.metadata
             specs.append(make_tool_spec(metadata.get_name(), metadata.description,
