@@ -152,7 +152,9 @@ def run_llama_index(run: ChatRun, host: str | None, token: str | None, view: Cha
 def _llama_turn(llm: Any, tools: list[Any], history: list[Any], stream: bool,
                 view: ChatView) -> Any:
     if not stream:
-        response = llm.chat_with_tools(tools, chat_history=history)
+        # Every call the model made is run, as in the streamed branch (which LlamaIndex never
+        # trims): the default would keep only the first one.
+        response = llm.chat_with_tools(tools, chat_history=history, allow_parallel_tool_calls=True)
         view.reasoning("".join(b.content or "" for b in response.message.blocks
                                if type(b).__name__ == "ThinkingBlock"))
         view.answer(response.message.content or "")

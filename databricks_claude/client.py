@@ -23,7 +23,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -480,8 +480,11 @@ class DatabricksClaudeClient:
     async def _astream(self, run: StreamRun) -> AsyncIterator[Delta]:
         while True:
             try:
-                async for delta in self._astream_attempt(run):
-                    yield delta
+                # aclosing: a consumer that stops early closes the attempt (and its response)
+                # now, not when the abandoned generator is garbage-collected.
+                async with contextlib.aclosing(self._astream_attempt(run)) as attempt:
+                    async for delta in attempt:
+                        yield delta
                 return
             except DatabricksClaudeError as error:
                 outcome = self._on_stream_error(run, error)
@@ -491,7 +494,7 @@ class DatabricksClaudeClient:
                     return
                 await _asleep(outcome)
 
-    async def _astream_attempt(self, run: StreamRun) -> AsyncIterator[Delta]:
+    async def _astream_attempt(self, run: StreamRun) -> AsyncGenerator[Delta, None]:
         response = await self._aopen_stream(run.body, run.retry.attempt)
         feed = run.feeder()
         try:

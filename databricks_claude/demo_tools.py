@@ -19,6 +19,9 @@ _WEATHER = {"paris": (18, "light rain"), "tokyo": (24, "sunny"), "london": (14, 
 
 def get_weather(city: str, unit: str = "celsius") -> str:
     """Current weather for a city (a fixed, made-up table so the demo is reproducible)."""
+    if unit not in ("celsius", "fahrenheit"):
+        return json.dumps({"city": city, "error": f"unknown unit {unit!r}: use celsius or "
+                                                  "fahrenheit"})
     temp_c, sky = _WEATHER.get(city.strip().lower(), (21, "clear"))
     temp = temp_c if unit == "celsius" else round(temp_c * 9 / 5 + 32)
     return json.dumps({"city": city, "temperature": temp, "unit": unit, "sky": sky})
@@ -34,13 +37,17 @@ _OPS: dict[type, Callable[[Any, Any], Any]] = {
 }
 
 
+_MAX_BITS = 3322  # about 1000 decimal digits
+
+
 def calculate(expression: str) -> str:
     """Evaluate an arithmetic expression (+ - * / ** %, parentheses) without `eval`."""
     try:
         value = _evaluate(ast.parse(expression, mode="eval").body)
+        # Inside the try: an infinite float is not JSON (allow_nan=False raises ValueError).
+        return json.dumps({"expression": expression, "result": value}, allow_nan=False)
     except (SyntaxError, ValueError, ZeroDivisionError, OverflowError) as exc:
         return json.dumps({"expression": expression, "error": str(exc)})
-    return json.dumps({"expression": expression, "result": value})
 
 
 def _evaluate(node: ast.expr) -> float | int:
@@ -53,6 +60,10 @@ def _evaluate(node: ast.expr) -> float | int:
         if isinstance(node.op, ast.Pow) and abs(right) > 100:
             raise ValueError("exponent too large")
         result: float | int = _OPS[type(node.op)](left, right)
+        if isinstance(result, complex):
+            raise ValueError("the result is not a real number")  # e.g. (-8) ** 0.5
+        if isinstance(result, int) and result.bit_length() > _MAX_BITS:
+            raise ValueError("result too large")  # nested powers would run for hours
         return result
     raise ValueError(f"unsupported expression element: {ast.dump(node)[:40]}")
 

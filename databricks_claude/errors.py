@@ -8,6 +8,7 @@ from the service's text only, never from request headers.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,10 @@ class StreamInterruptedError(DatabricksClaudeError):
         super().__init__(message)
         self.partial = partial
         self.cause = cause
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions unpickle as cls(*args): pass `partial` and `cause` too (and keep the state).
+        return (type(self), (*self.args[:1], self.partial, self.cause), self.__dict__)
 
 
 class APIStatusError(DatabricksClaudeError):
@@ -184,18 +189,22 @@ def _parse_body(body: Any) -> tuple[str | int | None, str, float | None]:
 
 def _num(value: Any) -> float | None:
     try:
-        return None if value is None else float(value)
+        number = None if value is None else float(value)
     except (TypeError, ValueError):
         return None
+    return number if number is None or math.isfinite(number) else None  # "nan" is no wait
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a `Retry-After` header (seconds); None when absent or an HTTP date."""
+    """Seconds from a `Retry-After` header (seconds); None when absent, an HTTP date or not a
+    finite number."""
     if not value:
         return None
     try:
         seconds = float(value)
     except ValueError:
+        return None
+    if not math.isfinite(seconds):  # "nan" / "inf" parse as floats but are no wait
         return None
     return max(seconds, 0.0)
 

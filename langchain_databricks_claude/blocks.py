@@ -21,6 +21,7 @@ from langchain_databricks_claude.convert import (
     REASONING_BLOCKS,
     REASONING_CONTENT,
     REDACTED,
+    _content_tool_calls,
     content_reasoning,
     parse_wire_reasoning,
 )
@@ -91,10 +92,15 @@ def _content_blocks(content: str | list[str | dict[str, Any]], skip_reasoning: b
 
 
 def _tool_blocks(message: AIMessage, present: set[Any]) -> list[types.ContentBlock]:
-    """`tool_call` blocks for the message's tool calls not already in its content."""
+    """`tool_call` blocks for the message's tool calls not already in its content.
+
+    Without `tool_calls`, the calls are those of the content (Anthropic `tool_use` blocks), as
+    for a replay: the blocks show the calls that would be sent.
+    """
+    calls = message.tool_calls or _content_tool_calls(message.content)
     return [
         {"type": "tool_call", "id": c.get("id"), "name": c["name"], "args": c["args"]}
-        for c in message.tool_calls
+        for c in calls
         if c.get("id") not in present
     ]
 

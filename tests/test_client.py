@@ -567,11 +567,42 @@ def test_stream_stall_times_out_as_interruption(delays: list[float]) -> None:
     assert isinstance(info.value.cause, APITimeoutError)
 
 
+class ClosableStream(BrokenStream):
+    """A response body that records whether the client closed it (released the connection)."""
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
 def test_stream_consumer_can_stop_early() -> None:
-    service = Service(sse(text("a"), text("b"), finish(), DONE))
+    body = ClosableStream([text("a"), text("b"), finish(), DONE])
+    service = Service(httpx.Response(200, headers={"content-type": "text/event-stream"},
+                                     stream=body))
     stream = make_client(service).stream(MESSAGES)
-    assert isinstance(next(stream), TextDelta)
+    assert next(stream) == TextDelta("a")
+    assert not body.closed  # still streaming
     stream.close()  # type: ignore[attr-defined]
+    assert body.closed  # the response was closed: its connection goes back to the pool
+    assert len(service.requests) == 1
+
+
+async def test_astream_consumer_can_stop_early() -> None:
+    body = ClosableStream([text("a"), text("b"), finish(), DONE])
+    service = Service(httpx.Response(200, headers={"content-type": "text/event-stream"},
+                                     stream=body))
+    client = make_client(service)
+    stream = client.astream(MESSAGES)
+    assert await stream.__anext__() == TextDelta("a")
+    assert not body.closed
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert body.closed
+    assert len(service.requests) == 1
+    await client.aclose()
 
 
 # -- resume_streams ----------------------------------------------------------------------------
@@ -820,6 +851,53 @@ def test_emulator_complete_and_stream(emu: Any) -> None:
     assert emu.token not in json.dumps(recorded.headers)
 
 
+def test_emulator_base_url_override_reaches_that_path(emu: Any) -> None:
+    """A non-default base_url (the AI Gateway path): every request goes there, none to
+    /serving-endpoints."""
+    emu.script(reply("via the gateway"), reply("streamed via the gateway", chunk_size=5))
+    gateway = f"{emu.host}/ai-gateway/mlflow/v1"
+    with emu_client(emu, base_url=gateway) as client:
+        assert client.url == f"{gateway}/chat/completions"
+        assert client.complete(MESSAGES).text == "via the gateway"
+        assert collect(client.stream(MESSAGES))[0] == "streamed via the gateway"
+    assert [(r.method, r.path) for r in emu.requests] == [
+        ("POST", "/ai-gateway/mlflow/v1/chat/completions")] * 2
+    assert [r.json.get("stream", False) for r in emu.requests] == [False, True]
+
+
+def test_emulator_stream_stopped_early_releases_its_connection(emu: Any) -> None:
+    """On a one-connection pool, a stream abandoned after its first delta gives the connection
+    back: the pool holds no busy connection and the next call gets through."""
+    emu.script(reply("one two three four five six seven", chunk_size=3), reply("next call"))
+    transport = httpx.HTTPTransport(limits=httpx.Limits(max_connections=1,
+                                                        max_keepalive_connections=1))
+    with emu_client(emu, transport=transport) as client:
+        stream = client.stream(MESSAGES)
+        assert isinstance(next(stream), TextDelta)
+        pool = transport._pool
+        assert [c.is_idle() for c in pool.connections] == [False]  # busy while streaming
+        stream.close()  # type: ignore[attr-defined]
+        assert all(c.is_idle() for c in pool.connections), pool.connections
+        assert client.complete(MESSAGES).text == "next call"
+    assert len([r for r in emu.requests if r.path.endswith("/chat/completions")]) == 2
+
+
+async def test_emulator_astream_stopped_early_releases_its_connection(emu: Any) -> None:
+    """The async twin: `aclose()` on the stream gives the one pooled connection back at once."""
+    emu.script(reply("one two three four five six seven", chunk_size=3), reply("next call"))
+    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=1,
+                                                             max_keepalive_connections=1))
+    async with emu_client(emu, async_transport=transport) as client:
+        stream = client.astream(MESSAGES)
+        assert isinstance(await stream.__anext__(), TextDelta)
+        pool = transport._pool
+        assert [c.is_idle() for c in pool.connections] == [False]
+        await stream.aclose()  # type: ignore[attr-defined]
+        assert all(c.is_idle() for c in pool.connections), pool.connections
+        assert (await client.acomplete(MESSAGES)).text == "next call"
+    assert len([r for r in emu.requests if r.path.endswith("/chat/completions")]) == 2
+
+
 def test_emulator_reasoning_replay_verified(emu: Any) -> None:
     emu.script(reply("First.", reasoning="Plan."), reply("Second."))
     with emu_client(emu) as client:
@@ -1027,19 +1105,30 @@ async def test_async_connection_refused_is_a_connection_error(async_backend: str
     assert len(delays) == 2
 
 
-def test_503_retry_after_header_is_honoured_when_the_error_carries_it(delays: list[float],
-                                                                      monkeypatch: Any) -> None:
-    original = client_mod.status_error
-
-    def with_retry_after(response: httpx.Response) -> APIStatusError:
-        error_value = original(response)
-        error_value.retry_after = 4.0  # type: ignore[attr-defined]
-        return error_value
-
-    monkeypatch.setattr(client_mod, "status_error", with_retry_after)
-    service = Service(error(503), ok())
-    make_client(service).complete(MESSAGES)
+def test_503_retry_after_header_is_honoured(emu: Any, delays: list[float]) -> None:
+    """A real 503 with `Retry-After: 4` over HTTP: the retry waits exactly the 4 s it asks for."""
+    emu.fault("status", status=503, retry_after=4)
+    emu.script(reply("after the 503"))
+    with emu_client(emu) as client:
+        assert client.complete(MESSAGES).text == "after the 503"
     assert delays == [4.0]
+    chat = [r for r in emu.requests if r.path.endswith("/chat/completions")]
+    assert len(chat) == 2
+
+
+def test_503_retry_after_header_reaches_the_error_and_the_stream_retry(
+        emu: Any, delays: list[float]) -> None:
+    emu.fault("status", status=503, retry_after=4)
+    with emu_client(emu, max_retries=0) as client, pytest.raises(ServerError) as info:
+        client.complete(MESSAGES)
+    assert info.value.status == 503
+    assert info.value.retry_after == 4.0
+    assert delays == []
+    emu.fault("status", status=503, retry_after=2.5)
+    emu.script(reply("streamed after the 503"))
+    with emu_client(emu) as client:
+        assert collect(client.stream(MESSAGES))[0] == "streamed after the 503"
+    assert delays == [2.5]
 
 
 def test_deepcopy_shares_the_client() -> None:

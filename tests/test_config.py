@@ -25,6 +25,29 @@ def _bearer(cfg: ClientConfig) -> str:
     return cfg.credentials.headers()["Authorization"]
 
 
+def _oauth_exchange(cfg: ClientConfig) -> tuple[str, str, str]:
+    """(token URL, Basic client id, Basic secret) the OAuth provider posts to get its token,
+    seen on a recording transport (which answers with a token)."""
+    import base64
+
+    import httpx
+
+    seen: list[httpx.Request] = []
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"access_token": "issued", "expires_in": 3600})
+
+    provider = cfg.credentials
+    assert isinstance(provider, OAuthM2MProvider)
+    provider._http = httpx.Client(transport=httpx.MockTransport(token_endpoint))
+    assert provider.headers() == {"Authorization": "Bearer issued"}
+    scheme, _, encoded = seen[0].headers["authorization"].partition(" ")
+    assert scheme == "Basic"
+    client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
+    return str(seen[0].url), client_id, secret
+
+
 # -- normalize_host -----------------------------------------------------------------------------
 
 
@@ -109,6 +132,7 @@ def test_explicit_client_credentials_win_over_env_token(monkeypatch: pytest.Monk
     cfg = resolve_config(host=HOST, client_id="sp-id", client_secret=SECRET)
     assert isinstance(cfg.credentials, OAuthM2MProvider)
     assert cfg.credentials.client_id == "sp-id"
+    assert _oauth_exchange(cfg) == (f"{HOST}/oidc/v1/token", "sp-id", SECRET)
 
 
 def test_env_token_wins_over_env_client_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,7 +140,9 @@ def test_env_token_wins_over_env_client_credentials(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
     monkeypatch.setenv("DATABRICKS_CLIENT_ID", "env-id")
     monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", SECRET)
-    assert isinstance(resolve_config().credentials, StaticTokenProvider)
+    cfg = resolve_config()
+    assert isinstance(cfg.credentials, StaticTokenProvider)
+    assert _bearer(cfg) == f"Bearer {TOKEN}"  # the env token, not an OAuth token
 
 
 def test_env_client_credentials_give_oauth(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,6 +152,7 @@ def test_env_client_credentials_give_oauth(monkeypatch: pytest.MonkeyPatch) -> N
     cfg = resolve_config()
     assert isinstance(cfg.credentials, OAuthM2MProvider)
     assert cfg.credentials.token_url == f"{HOST}/oidc/v1/token"
+    assert _oauth_exchange(cfg) == (f"{HOST}/oidc/v1/token", "env-id", SECRET)
 
 
 def test_secretstr_accepted() -> None:
@@ -133,6 +160,7 @@ def test_secretstr_accepted() -> None:
     assert _bearer(cfg) == f"Bearer {TOKEN}"
     cfg = resolve_config(host=HOST, client_id="id", client_secret=SecretStr(SECRET))
     assert isinstance(cfg.credentials, OAuthM2MProvider)
+    assert _oauth_exchange(cfg) == (f"{HOST}/oidc/v1/token", "id", SECRET)
 
 
 def test_blank_env_values_are_ignored(monkeypatch: pytest.MonkeyPatch, no_sdk: None) -> None:
@@ -242,7 +270,41 @@ def test_explicit_profile_goes_to_the_sdk(tmp_path: object, sdk_offline: None,
     monkeypatch.setenv("DATABRICKS_HOST", HOST)
     monkeypatch.setenv("DATABRICKS_TOKEN", "env-token")
     cfg = resolve_config(profile="dev")
+    # Not the library's own env lookup (that would be a StaticTokenProvider): the SDK resolves.
     assert isinstance(cfg.credentials, SdkProvider)
+    assert cfg.credentials.config.profile == "dev"
+    assert cfg.credentials.config.auth_type == "pat"
+    assert cfg.host == HOST
+    # Inside the SDK its own precedence applies: environment variables over the profile file
+    # (as in test_sdk_conflict_is_explained_without_secrets), so DATABRICKS_TOKEN is sent.
+    assert _bearer(cfg) == "Bearer env-token"
+
+
+def test_explicit_profile_forwards_no_environment_credential(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a profile, the environment token is not turned into a StaticTokenProvider nor passed
+    to the SDK as an argument: the SDK gets the profile (and the host) and its headers are sent."""
+    seen: dict[str, object] = {}
+
+    class FakeConfig:
+        host = HOST
+        auth_type = "pat"
+
+        def __init__(self, **kwargs: object):
+            seen.update(kwargs)
+
+        def authenticate(self) -> dict[str, str]:
+            return {"Authorization": f"Bearer profile-token-of-{seen['profile']}"}
+
+    monkeypatch.setattr(config_mod, "_load_sdk_config_class", lambda: FakeConfig)
+    monkeypatch.setenv("DATABRICKS_HOST", HOST)
+    monkeypatch.setenv("DATABRICKS_TOKEN", "env-token")
+    monkeypatch.setenv("DATABRICKS_CLIENT_ID", "env-id")
+    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", SECRET)
+    cfg = resolve_config(profile="dev")
+    assert seen == {"host": HOST, "profile": "dev"}
+    assert isinstance(cfg.credentials, SdkProvider)
+    assert _bearer(cfg) == "Bearer profile-token-of-dev"
 
 
 def test_sdk_conflict_is_explained_without_secrets(tmp_path: object, sdk_offline: None,

@@ -12,8 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from wire_helpers import load_fixture
 
+from databricks_claude.client import completion_from_body
 from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import (
+    Completion,
+    Part,
     ReasoningPart,
     RedactedReasoningPart,
     TextPart,
@@ -193,3 +196,149 @@ def test_arbitrary_message_contents_raise_only_malformed_response_error(
     except MalformedResponseError:
         return
     json.dumps([str(part) for part in completion.parts])
+
+
+# -- valid bodies: an answer is required, and it must be what the body says -------------------
+# The oracles above accept a typed error *or* an answer. A well-formed body (SPEC §3, the
+# captures in tests/fixtures) refused with MalformedResponseError would pass them, so these
+# bodies are generated separately, each with the Completion it stands for.
+
+wire_text = st.text(max_size=12)  # any Unicode, "" included
+MODELS = ("us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+          "us.anthropic.claude-sonnet-4-20250514-v1:0", "global.anthropic.claude-fable-5")
+# Null fields the captures carry besides the ones the parser reads (SPEC §3.1 observations).
+NULL_MESSAGE_FIELDS = ("refusal", "annotations", "audio", "function_call")
+NULL_BODY_FIELDS = ("service_tier", "system_fingerprint")
+
+
+@st.composite
+def summary_entries(draw: st.DrawFn) -> tuple[dict[str, Any], Part]:
+    """One reasoning summary entry: summary_text (signature optional) or summary_encrypted_text."""
+    if draw(st.booleans()):
+        data = draw(st.text(min_size=1, max_size=16))
+        return {"type": "summary_encrypted_text", "data": data}, RedactedReasoningPart(data)
+    text = draw(wire_text)
+    entry: dict[str, Any] = {"type": "summary_text", "text": text}
+    signature = draw(st.none() | st.text(max_size=16))
+    if signature is not None:
+        entry["signature"] = signature
+    return entry, ReasoningPart(text, signature)
+
+
+@st.composite
+def content_blocks(draw: st.DrawFn) -> tuple[dict[str, Any], list[Part]]:
+    """One `message.content` block and its parts: text (maybe with a citation), reasoning with
+    one or more summary entries, or an image (a type the parser keeps verbatim)."""
+    kind = draw(st.sampled_from(["text", "reasoning", "image"]))
+    if kind == "text":
+        text = draw(wire_text)
+        block: dict[str, Any] = {"type": "text", "text": text}
+        if draw(st.booleans()):
+            block["citation"] = draw(st.none() | st.just(
+                {"type": "char_location", "cited_text": "x", "start_char_index": 0}))
+        return block, [TextPart(text)]
+    if kind == "reasoning":
+        entries = draw(st.lists(summary_entries(), min_size=1, max_size=3))
+        return ({"type": "reasoning", "summary": [entry for entry, _ in entries]},
+                [part for _, part in entries])
+    block = {"type": "image", "image_url": "data:image/png;base64,iVBORw0KGgo="}
+    return block, [UnknownPart(copy.deepcopy(block))]
+
+
+json_objects = st.dictionaries(st.text(max_size=6), st.none() | st.booleans() | st.integers()
+                               | st.text(max_size=6), max_size=3)
+
+
+@st.composite
+def tool_calls_of(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[Part]]:
+    """`message.tool_calls`: OpenAI shape, `arguments` a JSON string (kept verbatim)."""
+    calls, parts = [], []
+    for index in range(draw(st.integers(0, 3))):
+        call_id = f"toolu_bdrk_{draw(st.text('abcXYZ019', min_size=1, max_size=8))}{index}"
+        name = draw(st.sampled_from(["get_weather", "search", "get_time", "東京_lookup"]))
+        arguments = json.dumps(draw(json_objects), ensure_ascii=draw(st.booleans()))
+        calls.append({"id": call_id, "type": "function",
+                      "function": {"arguments": arguments, "name": name}})
+        parts.append(ToolCallPart(call_id, name, arguments))
+    return calls, parts
+
+
+@st.composite
+def usages(draw: st.DrawFn) -> tuple[dict[str, Any], Usage]:
+    """A `usage` object (SPEC §3.2): cache counts and reasoning details when reported."""
+    prompt, completion = draw(st.integers(0, 10**6)), draw(st.integers(0, 10**5))
+    raw: dict[str, Any] = {"completion_tokens": completion, "prompt_tokens": prompt,
+                           "total_tokens": prompt + completion,
+                           "completion_tokens_details": None, "prompt_tokens_details": None}
+    read = write = reasoning = None
+    if draw(st.booleans()):
+        read, write = draw(st.integers(0, prompt)), draw(st.integers(0, prompt))
+        raw |= {"cache_read_input_tokens": read, "cache_creation_input_tokens": write}
+    if draw(st.booleans()):
+        reasoning = draw(st.integers(0, completion))
+        raw["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+    return raw, Usage(prompt, completion, prompt + completion, read, write, reasoning)
+
+
+@st.composite
+def valid_responses(draw: st.DrawFn) -> tuple[dict[str, Any], Completion]:
+    """A well-formed non-streaming body and the Completion it says.
+
+    `content` is a string when there is no reasoning (or sometimes absent / null beside tool
+    calls), else a list of blocks; tool calls follow; usage, finish reason, model and id are
+    read as sent.
+    """
+    blocks = draw(st.lists(content_blocks(), max_size=4))
+    calls, call_parts = draw(tool_calls_of())
+    form = draw(st.sampled_from(["blocks", "string", "null", "absent"]))
+    message: dict[str, Any] = {"role": "assistant"}
+    parts: list[Part]
+    if form == "blocks":
+        message["content"] = [block for block, _ in blocks]
+        parts = [part for _, block_parts in blocks for part in block_parts]
+    elif form == "string":
+        text = draw(wire_text)
+        message["content"] = text
+        parts = [TextPart(text)] if text else []
+    else:
+        if form == "null":
+            message["content"] = None
+        parts = []
+    for name in NULL_MESSAGE_FIELDS:
+        if draw(st.booleans()):
+            message[name] = None
+    if calls or draw(st.booleans()):
+        message["tool_calls"] = calls if calls or draw(st.booleans()) else None
+    finish = "tool_calls" if calls else draw(st.sampled_from(
+        ["stop", "length", "content_filter"]))
+    choice: dict[str, Any] = {"finish_reason": finish, "index": 0, "message": message}
+    if draw(st.booleans()):
+        choice["logprobs"] = None
+    response_id = "msg_bdrk_" + draw(st.text("0123456789abcdefXYZ", min_size=1, max_size=12))
+    model = draw(st.sampled_from(MODELS))
+    body: dict[str, Any] = {"id": response_id, "choices": [choice], "created": 1747060157,
+                            "model": model, "object": "chat.completion"}
+    for name in NULL_BODY_FIELDS:
+        if draw(st.booleans()):
+            body[name] = None
+    usage = None
+    if draw(st.integers(0, 9)):  # usage is (almost) always there
+        raw_usage, usage = draw(usages())
+        body["usage"] = raw_usage
+    return body, Completion(parts + call_parts, finish, usage, model, response_id)
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_responses())
+def test_valid_bodies_give_the_completion_they_say(case: tuple[dict[str, Any], Completion]) -> None:
+    body, expected = case
+    kept = copy.deepcopy(body)
+    completion = parse_completion(body)  # a MalformedResponseError here is a wrong refusal
+    assert completion.parts == expected.parts
+    assert completion == expected
+    assert completion.text == "".join(p.text for p in expected.parts if isinstance(p, TextPart))
+    assert completion.tool_calls == [p for p in expected.parts if isinstance(p, ToolCallPart)]
+    assert body == kept
+    # The transport's path: the bytes of the body, parsed.
+    raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    assert completion_from_body(raw) == expected

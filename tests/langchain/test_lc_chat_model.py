@@ -392,10 +392,14 @@ def test_resume_streams(make_llm: MakeLLM, emulator: Emulator) -> None:
 
 
 def test_base_url(emulator: Emulator) -> None:
+    gateway = f"{emulator.host}/ai-gateway/mlflow/v1"  # not the default /serving-endpoints
     llm = ChatDatabricksClaude(endpoint=ENDPOINT, host=emulator.host, token=emulator.token,
-                               base_url=f"{emulator.host}/serving-endpoints")
+                               base_url=gateway)
     assert llm.invoke("hi").content
+    assert "".join(chunk.text for chunk in llm.stream("hi"))
     llm.close()
+    assert [(r.method, r.path) for r in emulator.requests] == [
+        ("POST", "/ai-gateway/mlflow/v1/chat/completions")] * 2
 
 
 def test_copies_and_pickles(make_llm: MakeLLM, emulator: Emulator,

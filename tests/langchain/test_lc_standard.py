@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from langchain_tests.unit_tests import ChatModelUnitTests
 
 from databricks_claude.emulator import Emulator
 from langchain_databricks_claude import ChatDatabricksClaude
+from langchain_databricks_claude.errors import BadRequestError
 
 ENDPOINT = "databricks-claude-sonnet-4-5"
 _emulator: Emulator | None = None
@@ -58,12 +60,14 @@ class TestChatDatabricksClaudeUnit(ChatModelUnitTests):
         )
 
     @pytest.mark.xfail(
-        reason="langchain-core 1.7.2's load(allowed_objects='all') only revives classes listed "
-               "in its own serializable mapping, which no third-party package is in; the dumpd "
-               "snapshot part passes, and test_lc_chat_model.py::"
-               "test_serialization_never_contains_the_token round-trips with "
-               "allowed_objects=[ChatDatabricksClaude]",
-        raises=ValueError, strict=False)
+        reason=f"langchain-core {version('langchain-core')}: the suite's load(..., "
+               "allowed_objects='all') only revives the classes of langchain_core.load.mapping, "
+               "and ChatDatabricksClaude is not one of them, so load raises ValueError "
+               "'Deserialization of (langchain_databricks_claude, chat_models, "
+               "ChatDatabricksClaude) is not allowed'; the dumpd snapshot part passes, and "
+               "test_lc_chat_model.py::test_serialization_never_contains_the_token round-trips "
+               "with allowed_objects=[ChatDatabricksClaude]",
+        raises=ValueError, strict=True)
     def test_serdes(self, model: Any, snapshot: Any) -> None:  # type: ignore[override]
         super().test_serdes(model, snapshot)
 
@@ -117,14 +121,18 @@ class TestChatDatabricksClaudeIntegration(ChatModelIntegrationTests):
 
     @pytest.mark.xfail(reason="the history replays a thinking block signed by Anthropic's real "
                               "key; the strict emulator verifies signatures with its own key "
-                              "and refuses it, as the real service refuses foreign signatures",
-                       strict=True)
+                              "and refuses it with 400 'messages.1.content.0: Invalid "
+                              "`signature` in `thinking` block', as the real service refuses "
+                              "foreign signatures",
+                       raises=BadRequestError, strict=True)
     def test_anthropic_inputs(self, model: ChatDatabricksClaude) -> None:  # type: ignore[override]
         super().test_anthropic_inputs(model)
 
     @pytest.mark.xfail(reason="needs a real model's judgement: the emulator's deterministic model "
-                              "does not pick the quoted non-Latin name out of the prompt",
-                       strict=False)
+                              "fills `customer_name` with the first capitalized Latin word of "
+                              "the prompt ('Hello', from '(Hello Group)'), not the quoted "
+                              "Chinese name '你好啊集团' the suite looks for",
+                       raises=AssertionError, strict=True)
     def test_unicode_tool_call_integration(self, model: ChatDatabricksClaude,  # type: ignore[override]
                                            *, tool_choice: str | None = None,
                                            force_tool_call: bool = True) -> None:

@@ -153,9 +153,14 @@ def test_chat_with_thinking(make_llm: MakeLLM, emulator: Emulator) -> None:
     assert response.additional_kwargs["prompt_tokens"] == usage["prompt_tokens"]
 
 
-async def test_achat_with_thinking(amake_llm: MakeLLM) -> None:
+async def test_achat_with_thinking(amake_llm: MakeLLM, emulator: Emulator) -> None:
     response = await amake_llm(thinking=2048).achat(QUESTION)
     assert_reasoned_answer(response.message)
+    assert len(chat_bodies(emulator)) == 1
+    sent = body(emulator)
+    assert sent["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    assert sent["max_tokens"] > 2048  # the budget must stay below max_tokens
+    assert "stream" not in sent or sent["stream"] is False
 
 
 def check_stream(chunks: list[Any]) -> None:

@@ -219,11 +219,19 @@ def test_structured_predict(make_llm: MakeLLM, thinking: bool | None) -> None:
 
 
 @pytest.mark.parametrize("thinking", [None, True])
-async def test_astructured_predict(amake_llm: MakeLLM, thinking: bool | None) -> None:
+async def test_astructured_predict(amake_llm: MakeLLM, emulator: Emulator,
+                                   thinking: bool | None) -> None:
+    emulator.script(ScriptedReply(tool_calls=[
+        ScriptedToolCall("City", {"name": "Lyon", "country": "France"})]))
     with warnings_allowed():
         city = await amake_llm(thinking=thinking).astructured_predict(City, PROMPT,
                                                                        country="France")
     assert isinstance(city, City)
+    assert city == City(name="Lyon", country="France")  # the values the model answered
+    sent = last_body(emulator)
+    assert sent["messages"] == [{"role": "user", "content": "Name a city in France."}]
+    assert [tool["function"]["name"] for tool in sent["tools"]] == ["City"]
+    assert sent["tool_choice"] == ("auto" if thinking else "required")
 
 
 @pytest.mark.parametrize("thinking", [None, True])

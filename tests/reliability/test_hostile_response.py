@@ -3,21 +3,29 @@
 `parse_completion` must return a well-typed `Completion` or raise the project's own
 `MalformedResponseError` (a `DatabricksClaudeError`) saying what was wrong. Whatever it accepts
 must be replayable: `message_to_wire(completion.to_message())` must not fail.
+
+That oracle passes a valid body wrongly refused, so valid bodies are generated separately
+(`rand_valid`: the captures' blocks, tool calls and usage recombined and re-valued, in the
+captures' shape) and must give exactly the Completion they say, replayable without error.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import random
+import warnings
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from databricks_claude.errors import DatabricksClaudeError
+from databricks_claude.errors import ConfigurationError, DatabricksClaudeError
 from databricks_claude.messages import (
     Completion,
+    Part,
     ReasoningPart,
     RedactedReasoningPart,
     TextPart,
@@ -25,7 +33,7 @@ from databricks_claude.messages import (
     UnknownPart,
     Usage,
 )
-from databricks_claude.request import message_to_wire
+from databricks_claude.request import DatabricksClaudeWarning, message_to_wire
 from databricks_claude.response import parse_completion
 
 from ._support import (
@@ -202,3 +210,183 @@ def test_deeply_nested_arguments_do_not_escape_as_recursion_error() -> None:
     body = {"choices": [{"message": {"tool_calls": [
         {"id": "t", "function": {"name": "n", "arguments": deep}}]}}]}
     _parse(body)
+
+
+# ----------------------------------------------------------------------------------------------
+# Valid bodies: an answer is required, equal to what the body says
+
+
+def _pools() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The content blocks, tool calls and usage objects of the seeds (captures + SYNTHETIC)."""
+    blocks: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
+    usages: list[dict[str, Any]] = []
+    for seed in SEEDS:
+        message = seed["choices"][0]["message"]
+        content = message["content"]
+        blocks += content if isinstance(content, list) else [{"type": "text", "text": content}]
+        calls += message.get("tool_calls") or []
+        usages.append(seed["usage"])
+    return blocks, calls, usages
+
+
+BLOCKS, CALLS, USAGES = _pools()
+_VALID_CHARS = "ab {}[]\"\\:,\n\u00e9\u4e16\U0001f600\x00\u200b"
+
+
+def _rand_text(rnd: random.Random, keep: str) -> str:
+    """`keep` (a capture's own value) or a random string, "" included."""
+    if rnd.random() < 0.4:
+        return keep
+    return "".join(rnd.choice(_VALID_CHARS) for _ in range(rnd.randrange(8)))
+
+
+def _vary_block(rnd: random.Random, block: dict[str, Any]) -> dict[str, Any]:
+    """A capture's block with new string values (keys and types as the capture has them)."""
+    block = copy.deepcopy(block)
+    if block["type"] == "text":
+        block["text"] = _rand_text(rnd, block["text"])
+    elif block["type"] == "reasoning":
+        for entry in block["summary"]:
+            for key in ("text", "data"):
+                if key in entry:
+                    entry[key] = _rand_text(rnd, entry[key])
+            if "signature" in entry and rnd.random() < 0.2:
+                del entry["signature"]  # optional (SPEC §3.1)
+            elif "signature" in entry:
+                entry["signature"] = _rand_text(rnd, entry["signature"])
+    return block
+
+
+def _meaning(block: dict[str, Any]) -> list[Part]:
+    """What a well-formed block says (SPEC §3.1): text, reasoning entries, or an unknown type
+    kept verbatim."""
+    if block["type"] == "text":
+        return [TextPart(block["text"])]
+    if block["type"] == "reasoning":
+        return [ReasoningPart(entry["text"], entry.get("signature"))
+                if entry["type"] == "summary_text" else RedactedReasoningPart(entry["data"])
+                for entry in block["summary"]]
+    return [UnknownPart(copy.deepcopy(block))]
+
+
+def _rand_call(rnd: random.Random, index: int) -> tuple[dict[str, Any], ToolCallPart]:
+    call = copy.deepcopy(rnd.choice(CALLS))
+    call["id"] = f"{call['id']}_{index}"  # ids stay unique in the turn
+    function = call["function"]
+    if rnd.random() < 0.5:
+        arguments = {_rand_text(rnd, "location"): _rand_text(rnd, "東京"),
+                     "n": rnd.randint(-5, 5), "ok": rnd.random() < 0.5}
+        function["arguments"] = json.dumps(arguments, ensure_ascii=rnd.random() < 0.5)
+    return call, ToolCallPart(call["id"], function["name"], function["arguments"])
+
+
+def _rand_usage(rnd: random.Random) -> tuple[dict[str, Any], Usage]:
+    usage = copy.deepcopy(rnd.choice(USAGES))
+    prompt, completion = rnd.randint(0, 200_000), rnd.randint(0, 64_000)
+    usage |= {"prompt_tokens": prompt, "completion_tokens": completion,
+              "total_tokens": prompt + completion}
+    for key in ("cache_read_input_tokens", "cache_creation_input_tokens"):
+        if key in usage:
+            usage[key] = rnd.randint(0, prompt)
+    reasoning = None
+    if usage.get("completion_tokens_details") is not None or rnd.random() < 0.3:
+        reasoning = rnd.randint(0, completion)
+        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+    return usage, Usage(prompt, completion, prompt + completion,
+                        usage.get("cache_read_input_tokens"),
+                        usage.get("cache_creation_input_tokens"), reasoning)
+
+
+def rand_valid(rnd: random.Random) -> tuple[dict[str, Any], Completion]:
+    """A valid body in a capture's shape (its null fields kept) and the Completion it says."""
+    body = copy.deepcopy(rnd.choice(SEEDS))
+    choice = body["choices"][0]
+    message = choice["message"]
+    blocks = [_vary_block(rnd, rnd.choice(BLOCKS)) for _ in range(rnd.randrange(5))]
+    parts: list[Part]
+    if not any(b["type"] == "reasoning" for b in blocks) and rnd.random() < 0.3:
+        text = _rand_text(rnd, "The text you've provided")
+        message["content"] = text  # a string when there is no reasoning
+        parts = [TextPart(text)] if text else []
+    else:
+        message["content"] = blocks
+        parts = [part for block in blocks for part in _meaning(block)]
+    drawn = [_rand_call(rnd, index) for index in range(rnd.choice((0, 0, 1, 2, 3)))]
+    message["tool_calls"] = [call for call, _ in drawn] or rnd.choice((None, []))
+    parts += [part for _, part in drawn]
+    choice["finish_reason"] = "tool_calls" if drawn else rnd.choice(("stop", "length"))
+    body["usage"], usage = _rand_usage(rnd)
+    body["id"] = f"msg_bdrk_{rnd.getrandbits(40):x}"
+    body["model"] = rnd.choice([seed["model"] for seed in SEEDS])
+    return body, Completion(parts, choice["finish_reason"], usage, body["model"], body["id"])
+
+
+def _parse_valid(body: Any, expected: Completion) -> None:
+    """A valid body: parse_completion must answer (no error at all), with exactly `expected`,
+    and the answer must replay, unless it is only (signed) reasoning, the one answer the
+    builder refuses by design (the service refuses an assistant turn ending with reasoning)."""
+    count("response parser: cases")
+    kept = copy.deepcopy(body)
+    try:
+        completion = parse_completion(body)
+    except Exception as error:
+        raise AssertionError(
+            f"a valid body was refused: {describe_error(error)} for {short_repr(body)}"
+        ) from error
+    count("response parser: accepted")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatabricksClaudeWarning)  # unsigned reasoning dropped
+        _check_completion(completion)
+    assert completion.parts == expected.parts, short_repr(body)
+    assert completion == expected, short_repr(body)
+    assert body == kept  # parsing never modifies the body
+    signed = [p for p in expected.parts if isinstance(p, RedactedReasoningPart)
+              or (isinstance(p, ReasoningPart) and p.signature)]
+    rest = [p for p in expected.parts
+            if not isinstance(p, (ReasoningPart, RedactedReasoningPart, ToolCallPart))]
+    only_reasoning = bool(signed) and not expected.tool_calls and all(
+        isinstance(p, TextPart) and not p.text.strip() for p in rest)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatabricksClaudeWarning)  # unsigned reasoning dropped
+        if only_reasoning:
+            with pytest.raises(ConfigurationError, match="holds only reasoning"):
+                message_to_wire(completion.to_message())
+            return
+        wire = message_to_wire(completion.to_message())  # valid answers replay without error
+    assert wire["role"] == "assistant"
+    assert [call["id"] for call in wire.get("tool_calls") or []] == [
+        call.id for call in expected.tool_calls]
+
+
+def test_every_seed_is_a_valid_body() -> None:
+    """The seeds themselves (captures and SYNTHETIC) are answered, part by part."""
+    for seed in SEEDS:
+        message = seed["choices"][0]["message"]
+        content = message["content"]
+        blocks = content if isinstance(content, list) else [{"type": "text", "text": content}]
+        calls = [ToolCallPart(c["id"], c["function"]["name"], c["function"]["arguments"])
+                 for c in message.get("tool_calls") or []]
+        expected = Completion([part for block in blocks for part in _meaning(block)] + calls,
+                              seed["choices"][0]["finish_reason"], parse_usage_of(seed),
+                              seed["model"], seed["id"])
+        _parse_valid(seed, expected)
+
+
+def parse_usage_of(seed: dict[str, Any]) -> Usage:
+    """A seed's usage, read by hand from SPEC §3.2."""
+    usage = seed["usage"]
+    details = usage.get("completion_tokens_details") or {}
+    return Usage(usage["prompt_tokens"], usage["completion_tokens"], usage["total_tokens"],
+                 usage.get("cache_read_input_tokens"), usage.get("cache_creation_input_tokens"),
+                 details.get("reasoning_tokens"))
+
+
+@settings(SETTINGS, max_examples=examples(2_000))
+@given(rnd=st.randoms(use_true_random=True))
+def test_valid_bodies_are_answered_with_what_they_say(rnd: random.Random) -> None:
+    """2,000 seeded valid bodies: each is answered, and the answer is exactly the body's."""
+    body, expected = rand_valid(rnd)
+    _parse_valid(body, expected)
+    # What the transport does: bytes -> json.loads -> parse.
+    _parse_valid(json.loads(json.dumps(body)), expected)

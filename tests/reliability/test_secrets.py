@@ -18,6 +18,7 @@ import contextlib
 import http.server
 import logging
 import pickle
+import re
 import socket
 import threading
 import traceback
@@ -39,6 +40,15 @@ WRONG_SECRET = "doseCANARYwr0ngs3cret0123456789ab"
 CLIENT_ID = "canary-service-principal"
 LOGGERS = ("", "databricks_claude", "httpx", "httpcore", "langchain", "langchain_core",
            "llama_index", "aiohttp", "uvicorn", "starlette", "asyncio")
+SERIALIZERS = ("model_dump", "model_dump_json", "dict", "json", "to_dict", "to_json")
+# Every serialization path each surface offers; `add_object` must run exactly these (a path that
+# raised, or one that silently disappeared, would be a path a secret could leak through unseen).
+PATHS = {
+    "core": ("dumpd", "dumps", "pickle refused"),
+    "langchain": ("model_dump", "model_dump_json", "dict", "json", "to_json", "dumpd", "dumps",
+                  "pickle"),
+    "llama_index": (*SERIALIZERS, "dumpd", "dumps", "pickle"),
+}
 
 
 class Haystack:
@@ -55,32 +65,56 @@ class Haystack:
             self.items.append((label, f"{value!s}\n{value!r}"))
 
     def add_error(self, label: str, error: BaseException) -> None:
-        """An exception: message, repr, attributes, traceback with causes, and its pickle."""
+        """An exception: message, repr, attributes, traceback with causes, and its pickle.
+
+        Every error must pickle (the library's errors cross process boundaries): a pickling
+        failure fails the test instead of hiding what the pickle would have carried."""
         self.add(f"{label}: str/repr", error)
         self.add(f"{label}: attributes", vars(error))
         self.add(f"{label}: traceback", "".join(traceback.format_exception(error)))
         partial = getattr(error, "partial", None)
         if partial is not None:
             self.add(f"{label}: partial", partial)
-        with contextlib.suppress(Exception):
-            self.add(f"{label}: pickle", pickle.dumps(error))
-            count("secrets: exceptions pickled")
+        data = pickle.dumps(error)
+        self.add(f"{label}: pickle", data)
+        revived = pickle.loads(data)
+        assert type(revived) is type(error) and str(revived) == str(error), (error, revived)
+        count("secrets: exceptions pickled")
         count("secrets: exceptions inspected")
 
-    def add_object(self, label: str, obj: Any) -> None:
-        """An object: repr, str, pydantic and framework serializations, pickle when supported."""
+    def add_object(self, label: str, obj: Any) -> tuple[str, ...]:
+        """An object: repr, str, pydantic and framework serializations, and its pickle.
+
+        Returns the serialization paths that ran. None may raise, except pickling the core
+        client, which holds locks and connection pools and refuses with that specific
+        TypeError (whose message is scanned too)."""
+        from langchain_core.load import dumpd, dumps
+
+        from databricks_claude.client import DatabricksClaudeClient
+
+        ran: list[str] = []
         self.add(f"{label}: repr/str", obj)
-        for method in ("model_dump", "model_dump_json", "dict", "json", "to_dict", "to_json"):
+        for method in SERIALIZERS:
             func = getattr(obj, method, None)
             if callable(func):
-                with contextlib.suppress(Exception):
-                    self.add(f"{label}: {method}()", func())
-        with contextlib.suppress(Exception):
-            from langchain_core.load import dumpd, dumps
-
-            self.add(f"{label}: dumpd", dumpd(obj))
-            self.add(f"{label}: dumps", dumps(obj, pretty=True))
+                self.add(f"{label}: {method}()", func())
+                ran.append(method)
+        self.add(f"{label}: dumpd", dumpd(obj))
+        self.add(f"{label}: dumps", dumps(obj, pretty=True))
+        ran += ["dumpd", "dumps"]
+        try:
+            data = pickle.dumps(obj)
+        except TypeError as error:
+            assert isinstance(obj, DatabricksClaudeClient), f"{label}: {error!r}"
+            # e.g. "cannot pickle '_thread.lock' object" (an RLock once its pool exists)
+            assert re.fullmatch(r"cannot pickle '[\w.]+' object", str(error)), repr(error)
+            self.add(f"{label}: pickle refusal", error)
+            ran.append("pickle refused")
+        else:
+            self.add(f"{label}: pickle", data)
+            ran.append("pickle")
         count("secrets: objects inspected")
+        return tuple(ran)
 
 
 def needles(emu: Emulator) -> dict[str, str]:
@@ -217,7 +251,7 @@ def test_no_credential_leaks_on_any_path(scenario: str, driver: Driver, emu: Emu
         host = f"http://127.0.0.1:{_closed_port()}"
     obj = driver.build(host, **settings)
     callbacks = _FrameworkSpy(driver.name)
-    hay.add_object(f"{driver.name} before use", obj)
+    assert hay.add_object(f"{driver.name} before use", obj) == PATHS[driver.name]
     try:
         with callbacks.attached(obj):
             for mode in MODES:
@@ -234,7 +268,7 @@ def test_no_credential_leaks_on_any_path(scenario: str, driver: Driver, emu: Emu
                     acceptable = (expected, errors.StreamInterruptedError)
                     assert isinstance(error, acceptable), f"{mode}: {error!r}"
                     hay.add_error(f"{scenario} {mode}", error)
-        hay.add_object(f"{driver.name} after use", obj)
+        assert hay.add_object(f"{driver.name} after use", obj) == PATHS[driver.name]
         _add_internals(hay, driver.name, obj)
     finally:
         driver.close(obj)
@@ -330,7 +364,7 @@ def test_no_leak_from_environment_credentials(emu: Emulator, hay: Haystack,
     llm = ChatDatabricksClaude(endpoint="databricks-claude-sonnet-4-5")
     emu.script(ScriptedReply(text="ok"))
     assert llm.invoke("hi").text == "ok"
-    hay.add_object("langchain model from env", llm)
+    assert hay.add_object("langchain model from env", llm) == PATHS["langchain"]
     from langchain_core.load import dumpd
 
     assert dumpd(llm)["kwargs"]["token"] == {"lc": 1, "type": "secret",
