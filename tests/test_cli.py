@@ -21,10 +21,11 @@ from typing import Any, NamedTuple
 import httpx
 import pytest
 
-from databricks_claude import cli, cli_runners
-from databricks_claude.cli_view import ChatView
-from databricks_claude.demo_tools import DEMO_TOOLS, DemoTool, calculate, get_weather
 from databricks_claude.emulator import Emulator, ScriptedReply, ScriptedToolCall
+from databricks_claude_cli import app as cli
+from databricks_claude_cli import runners as cli_runners
+from databricks_claude_cli.demo_tools import DEMO_TOOLS, DemoTool, calculate, get_weather
+from databricks_claude_cli.view import ChatView
 
 PROMPT = "What is the weather in Paris, and what is 17 * 23?"
 FRAMEWORKS = ["core", "langchain", "llama-index"]
@@ -38,7 +39,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "databricks_claude.cli", *args],
+    return subprocess.run([sys.executable, "-m", "databricks_claude_cli", *args],
                           capture_output=True, text=True, timeout=120, env=_env(**env))
 
 
@@ -102,7 +103,7 @@ def _free_port() -> int:
 def test_emulator_command_serves_until_stopped(token: str | None) -> None:
     port = _free_port()
     extra = ["--token", token] if token else []
-    proc = subprocess.Popen([sys.executable, "-m", "databricks_claude.cli", "emulator",
+    proc = subprocess.Popen([sys.executable, "-m", "databricks_claude_cli", "emulator",
                              "--port", str(port), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
     try:
@@ -470,7 +471,7 @@ def test_module_entry_point_exits_with_the_code(workspace: Emulator,
     monkeypatch.setattr(sys, "argv", ["databricks-claude", "chat", "hi", "--endpoint", "nope"])
     with pytest.warns(RuntimeWarning, match="found in sys.modules"), \
             pytest.raises(SystemExit) as info:
-        runpy.run_module("databricks_claude.cli", run_name="__main__")
+        runpy.run_module("databricks_claude_cli.app", run_name="__main__")
     assert info.value.code == cli.EXIT_NOT_FOUND
     assert "ENDPOINT_NOT_FOUND" in capsys.readouterr().err
 

@@ -342,7 +342,7 @@ class _FrameworkSpy:
 def test_no_leak_through_the_cli(emu: Emulator, hay: Haystack,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The console script, every framework, succeeding and failing (wrong token)."""
-    from databricks_claude import cli
+    from databricks_claude_cli import app as cli
 
     monkeypatch.setenv("DATABRICKS_HOST", emu.host)
     for token, expected_exit in ((TOKEN, cli.EXIT_OK), (WRONG_TOKEN, cli.EXIT_AUTH)):

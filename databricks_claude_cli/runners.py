@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from databricks_claude.demo_tools import DEMO_TOOLS, DemoTool
+from databricks_claude_cli.demo_tools import DEMO_TOOLS, DemoTool
 
 if TYPE_CHECKING:
-    from databricks_claude.cli_view import ChatView
     from databricks_claude.messages import Completion, Message
+    from databricks_claude_cli.view import ChatView
 
 MAX_TOOL_ROUNDS = 8
 _TOOLS_BY_NAME = {tool.name: tool for tool in DEMO_TOOLS}
@@ -47,8 +47,8 @@ def run_tool(name: str, arguments: dict[str, Any], view: ChatView) -> str:
 def run_core(run: ChatRun, host: str | None, token: str | None, view: ChatView) -> None:
     """The loop on the framework-free core client."""
     from databricks_claude.client import DatabricksClaudeClient
+    from databricks_claude.kit.tools import make_tool_spec
     from databricks_claude.messages import Message, RequestOptions
-    from databricks_claude.request import make_tool_spec
 
     specs = [make_tool_spec(t.name, t.description, t.parameters) for t in DEMO_TOOLS]
     options = RequestOptions(thinking=run.thinking, effort=run.effort, max_tokens=run.max_tokens,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from databricks_claude import errors
-from databricks_claude.cli_runners import RUNNERS, ChatRun
-from databricks_claude.cli_view import ChatView
+from databricks_claude_cli.runners import RUNNERS, ChatRun
+from databricks_claude_cli.view import ChatView
 
 DEFAULT_ENDPOINT = "databricks-claude-sonnet-4-5"
 
