@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic import SecretStr
 
+from databricks_claude._loops import PerLoop
 from databricks_claude.errors import APIConnectionError, APITimeoutError, AuthenticationError
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ class OAuthM2MProvider(CredentialProvider):
         self._clock = clock
         self._token: _CachedToken | None = None
         self._lock = threading.Lock()
-        self._async_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._async_locks: PerLoop[asyncio.Lock] = PerLoop()
         self.fetch_count = 0
 
     def __repr__(self) -> str:
@@ -160,13 +161,7 @@ class OAuthM2MProvider(CredentialProvider):
 
     def _async_lock(self) -> asyncio.Lock:
         """The asyncio lock of the running loop (a lock is bound to one loop)."""
-        loop = asyncio.get_running_loop()
-        lock = self._async_locks.get(loop)
-        if lock is None:
-            for old in [other for other in list(self._async_locks) if other.is_closed()]:
-                self._async_locks.pop(old, None)  # e.g. one `asyncio.run` per call
-            lock = self._async_locks.setdefault(loop, asyncio.Lock())
-        return lock
+        return self._async_locks.get(asyncio.Lock)
 
     def invalidate(self) -> None:
         """Drop the cached token: the next `headers()` fetches a new one."""

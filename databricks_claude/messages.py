@@ -203,15 +203,34 @@ def add_usage(first: Usage | None, second: Usage | None) -> Usage | None:
 FinishReason: TypeAlias = str  # "stop", "tool_calls", "length", "content_filter", ...
 
 
+@dataclass(slots=True, frozen=True)
+class Decisions:
+    """What building a request decided, for everyone downstream to read instead of guessing.
+
+    `thinking`: whether the request went out with reasoning on (after every model and history
+    rule); `tool_choice`: the tool choice as sent (None: none sent); `warnings`: the adjustments
+    made, each also emitted as a `DatabricksClaudeWarning`.
+    """
+
+    thinking: bool = False
+    tool_choice: Any = None
+    warnings: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class Completion:
-    """What the service answered: parts in order, finish reason, usage, backing model and id."""
+    """What the service answered: parts in order, finish reason, usage, backing model and id.
+
+    `decisions` is what the request that produced it decided (None for a completion parsed on
+    its own); it takes no part in equality.
+    """
 
     parts: list[Part] = field(default_factory=list)
     finish_reason: FinishReason | None = None
     usage: Usage | None = None
     model: str | None = None
     id: str | None = None
+    decisions: Decisions | None = field(default=None, compare=False, repr=False)
 
     @property
     def text(self) -> str:

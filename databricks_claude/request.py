@@ -36,11 +36,14 @@ import json
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
+from databricks_claude.codecs import Request
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.messages import (
     CacheControl,
+    Decisions,
     ImagePart,
     Message,
     Part,
@@ -48,19 +51,20 @@ from databricks_claude.messages import (
     RedactedReasoningPart,
     RequestOptions,
     TextPart,
-    ThinkingSetting,
     ToolCallPart,
     ToolResultPart,
     ToolSpec,
     UnknownPart,
 )
 from databricks_claude.profiles import ModelProfile
+from databricks_claude.rules.thinking import EFFORTS, MIN_THINKING_BUDGET, thinking_on
 
 __all__ = [
     "EFFORTS",
     "MAX_TOOLS",
     "DatabricksClaudeWarning",
     "build_payload",
+    "build_request",
     "make_tool_spec",
     "message_to_wire",
     "part_to_wire",
@@ -70,18 +74,22 @@ __all__ = [
 ]
 
 MAX_TOOLS = 32
-MIN_THINKING_BUDGET = 1024
 MAX_DEFAULT_THINKING_BUDGET = 64_000
-#: The `effort` values the service accepts (sent as `output_config.effort`).
-EFFORTS = ("low", "medium", "high", "xhigh", "max")
-_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # whole name: fullmatch (`$` allows "\n")
 
 
 class DatabricksClaudeWarning(UserWarning):
     """A request was adjusted before sending (a setting dropped or downgraded), and why."""
 
 
+# The adjustments of the request being built, so that they travel with it (`build_request`).
+_NOTES: ContextVar[list[str] | None] = ContextVar("databricks_claude_request_notes", default=None)
+
+
 def _warn(message: str) -> None:
+    notes = _NOTES.get()
+    if notes is not None:
+        notes.append(message)
     warnings.warn(message, DatabricksClaudeWarning, stacklevel=4)
 
 
@@ -269,7 +277,7 @@ def make_tool_spec(
 
     `parameters=None` means a tool without arguments. The schema must describe an object.
     """
-    if not isinstance(name, str) or not _TOOL_NAME.match(name):
+    if not isinstance(name, str) or not _TOOL_NAME.fullmatch(name):
         raise ConfigurationError(
             f"tool name {name!r} is not allowed: use 1-64 letters, digits, '_' or '-'")
     schema = sanitize_schema(parameters) if parameters is not None else {}
@@ -705,20 +713,6 @@ def _adaptive_thinking(setting: Any, profile: ModelProfile) -> dict[str, Any]:
     return {"type": "adaptive", **adaptive}
 
 
-def thinking_on(setting: ThinkingSetting) -> bool:
-    """Whether a `thinking` setting turns reasoning on: the one rule every layer uses.
-
-    None and False are off; True and an int budget are on; a dict is on when its type is
-    "enabled" or "adaptive" (so `{"type": "disabled"}` is off). The answer does not depend on the
-    model: both thinking styles turn any of these "on" settings into reasoning. It does not
-    validate the setting (`build_payload` does), and it does not know that a request continuing a
-    tool loop without its reasoning block is sent with thinking off (see `build_payload`).
-    """
-    if isinstance(setting, Mapping):
-        return setting.get("type") in ("enabled", "adaptive")
-    return setting is not None and setting is not False
-
-
 def _thinking(options: RequestOptions, profile: ModelProfile,
               max_tokens: int) -> dict[str, Any] | None:
     """The `thinking` object to send, or None when thinking is off."""
@@ -982,3 +976,17 @@ def build_payload(
     if options.extra_body:
         _merge_extra_body(payload, options.extra_body)
     return payload
+
+
+def build_request(messages: Sequence[Message], options: RequestOptions, *, model: str | None,
+                  profile: ModelProfile, stream: bool = False) -> Request:
+    """`build_payload`, with what it decided: thinking as sent, tool choice as sent, warnings."""
+    token = _NOTES.set([])
+    try:
+        payload = build_payload(messages, options, model=model, profile=profile, stream=stream)
+        notes = tuple(_NOTES.get() or ())
+    finally:
+        _NOTES.reset(token)
+    decisions = Decisions(thinking=thinking_on(payload.get("thinking")),
+                          tool_choice=payload.get("tool_choice"), warnings=notes)
+    return Request(payload, decisions)

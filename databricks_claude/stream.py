@@ -22,6 +22,7 @@ from pydantic_core import from_json as loads  # about twice as fast as json.load
 from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import (
     Completion,
+    Decisions,
     Delta,
     FinishDelta,
     Part,
@@ -189,7 +190,8 @@ class StreamAccumulator:
     is emitted exactly once, with the chunk that carries the finish reason.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, decisions: Decisions | None = None) -> None:
+        self.decisions = decisions  # what the request decided: carried by every completion
         self.complete = False
         self.has_output = False
         self.finish_reason: str | None = None
@@ -258,6 +260,7 @@ class StreamAccumulator:
             usage=parse_usage(self._usage),
             model=self.model,
             id=self.id,
+            decisions=self.decisions,
         )
 
     # -- chunk handling ------------------------------------------------------------------------

@@ -28,7 +28,8 @@ from databricks_claude.kit.options import OPTION_FIELDS, call_options
 from databricks_claude.kit.secrets import without_secrets
 from databricks_claude.messages import Message, RequestOptions, ThinkingSetting, ToolSpec
 from databricks_claude.profiles import get_profile
-from databricks_claude.request import EFFORTS, thinking_on, validate_tool_choice
+from databricks_claude.request import validate_tool_choice
+from databricks_claude.rules.thinking import EFFORTS, thinking_on
 from langchain_databricks_claude.convert import (
     StreamChunkBuilder,
     V1StreamChunkBuilder,
@@ -257,7 +258,7 @@ class ChatDatabricksClaude(BaseChatModel):
 
     def thinking_enabled(self, thinking: ThinkingSetting = None) -> bool:
         """Whether a request with this `thinking` setting (default: the model's) reasons (the
-        core's rule, `databricks_claude.request.thinking_on`)."""
+        core's rule, `databricks_claude.rules.thinking.thinking_on`)."""
         return thinking_on(self.thinking if thinking is None else thinking)
 
     def _prepare(self, messages: Sequence[BaseMessage], stop: list[str] | None,

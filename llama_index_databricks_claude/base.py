@@ -61,7 +61,7 @@ from databricks_claude.kit.options import OPTION_FIELDS, call_options
 from databricks_claude.kit.secrets import without_secrets
 from databricks_claude.messages import RequestOptions
 from databricks_claude.profiles import ModelProfile, get_profile
-from databricks_claude.request import thinking_on
+from databricks_claude.rules.thinking import thinking_on
 from llama_index_databricks_claude.convert import (
     THINKING_KEY,
     ChatStreamConverter,
@@ -238,25 +238,25 @@ class DatabricksClaude(FunctionCallingLLM):
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         core_messages, options = to_core_messages(messages), self._options(kwargs)
         completion = self.client.complete(core_messages, options)
-        return to_chat_response(completion, thinking_on(options.thinking))
+        return to_chat_response(completion)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         core_messages, options = to_core_messages(messages), self._options(kwargs)
         completion = await self.client.acomplete(core_messages, options)
-        return to_chat_response(completion, thinking_on(options.thinking))
+        return to_chat_response(completion)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         # Converted now, so that bad input fails at the call rather than at the first chunk.
         options = self._options(kwargs)
         deltas = self.client.stream(to_core_messages(messages), options)
-        return _chunks(deltas, ChatStreamConverter(thinking_on(options.thinking)))
+        return _chunks(deltas, ChatStreamConverter())
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         options = self._options(kwargs)
         deltas = self.client.astream(to_core_messages(messages), options)
-        return _achunks(deltas, ChatStreamConverter(thinking_on(options.thinking)))
+        return _achunks(deltas, ChatStreamConverter())
 
     # -- complete (a prompt is one user message) ---------------------------------------------
 
@@ -347,14 +347,13 @@ class DatabricksClaude(FunctionCallingLLM):
         return message
 
     def _thinking_was_on(self, response: ChatResponse, kwargs: dict[str, Any]) -> bool:
-        """Whether thinking was on for the request that gave `response`: a `thinking` keyword
-        here, else what the response recorded, else this LLM's setting."""
-        if "thinking" in kwargs:
-            return thinking_on(kwargs["thinking"])
+        """Whether thinking was on for the request that gave `response`: what that request
+        decided (recorded in `raw`), else the rule applied to a `thinking` keyword here or to
+        this LLM's setting (a response made elsewhere)."""
         raw = response.raw
         if isinstance(raw, dict) and isinstance(raw.get(THINKING_KEY), bool):
             return bool(raw[THINKING_KEY])
-        return thinking_on(self.thinking)
+        return thinking_on(kwargs.get("thinking", self.thinking))
 
 
 def _tool_selection(block: ToolCallBlock) -> ToolSelection:

@@ -355,22 +355,20 @@ def usage_dict(usage: Usage | None) -> dict[str, int]:
 THINKING_KEY = "thinking"
 
 
-def raw_dict(completion: Completion, thinking: bool | None = None) -> dict[str, Any]:
+def raw_dict(completion: Completion) -> dict[str, Any]:
     """`ChatResponse.raw`: id, model, finish reason and usage (the key token counting reads),
-    and whether thinking was on for the request when the caller says so."""
+    and whether thinking was on for the request, as the request decided it (when known)."""
     raw: dict[str, Any] = {"id": completion.id, "model": completion.model,
                            "finish_reason": completion.finish_reason,
                            "usage": usage_dict(completion.usage)}
-    if thinking is not None:
-        raw[THINKING_KEY] = thinking
+    if completion.decisions is not None:
+        raw[THINKING_KEY] = completion.decisions.thinking
     return raw
 
 
-def to_chat_response(completion: Completion, thinking: bool | None = None) -> ChatResponse:
-    """The `ChatResponse` for a whole answer, with usage in `raw` and `additional_kwargs`.
-
-    `thinking`: whether thinking was on for the request (kept in `raw`, see `raw_dict`)."""
-    return ChatResponse(message=to_chat_message(completion), raw=raw_dict(completion, thinking),
+def to_chat_response(completion: Completion) -> ChatResponse:
+    """The `ChatResponse` for a whole answer, with usage in `raw` and `additional_kwargs`."""
+    return ChatResponse(message=to_chat_message(completion), raw=raw_dict(completion),
                         delta="", additional_kwargs=usage_dict(completion.usage))
 
 
@@ -394,14 +392,11 @@ class ChatStreamConverter:
     string is needed whole at each step). `s + fragment` is that copy, one memcpy; keeping
     fragment lists would add a join over all the fragments at every chunk on top of it.
     The core's accumulator, which needs no per-chunk copy, keeps fragment lists.
-
-    `thinking`: whether thinking was on for the request, kept in the last chunk's `raw`.
     """
 
-    __slots__ = ("_blocks", "_reasoning", "_text", "_text_at", "_thinking", "_tools")
+    __slots__ = ("_blocks", "_reasoning", "_text", "_text_at", "_tools")
 
-    def __init__(self, thinking: bool | None = None) -> None:
-        self._thinking = thinking
+    def __init__(self) -> None:
         self._blocks: list[Any] = []  # the blocks so far, in the order they started
         self._text = ""
         self._text_at = -1  # index of the text block in _blocks
@@ -424,7 +419,7 @@ class ChatStreamConverter:
         if isinstance(delta, RedactedReasoningDelta):
             return self._on_redacted(delta)
         if isinstance(delta, FinishDelta):
-            return to_chat_response(delta.completion, self._thinking)
+            return to_chat_response(delta.completion)
         return None
 
     def _put(self, index: int, block: Any) -> int:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from databricks_claude import client as client_mod
+from databricks_claude import _http as http_mod
 from databricks_claude._retry import RetryState, backoff_delay, is_retryable, should_retry
 from databricks_claude.auth import OAuthM2MProvider
 from databricks_claude.client import DatabricksClaudeClient
@@ -1156,12 +1156,12 @@ def test_env_proxy_detection(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY",
                  "all_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
-    assert not client_mod._env_proxy_applies(URL)
+    assert not http_mod._env_proxy_applies(URL)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
-    assert client_mod._env_proxy_applies(URL)
-    assert not client_mod._env_proxy_applies("http://127.0.0.1:8000/x")  # scheme http: no proxy
+    assert http_mod._env_proxy_applies(URL)
+    assert not http_mod._env_proxy_applies("http://127.0.0.1:8000/x")  # scheme http: no proxy
     monkeypatch.setenv("NO_PROXY", ".cloud.databricks.com")
-    assert not client_mod._env_proxy_applies(URL)
+    assert not http_mod._env_proxy_applies(URL)
 
 
 def test_proxy_environment_keeps_plain_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1169,9 +1169,9 @@ def test_proxy_environment_keeps_plain_httpx(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("DATABRICKS_CLAUDE_HTTP_BACKEND", raising=False)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    assert client_mod._fast_async_transport(URL) is not None
+    assert http_mod.fast_async_transport(URL) is not None
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
-    assert client_mod._fast_async_transport(URL) is None
+    assert http_mod.fast_async_transport(URL) is None
 
 
 def test_resumed_stream_usage_counts_every_attempt(delays: list[float]) -> None:

@@ -902,7 +902,7 @@ def test_adaptive_tool_loop_with_its_reasoning_keeps_adaptive_thinking() -> None
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
 def test_encode_payload_refuses_non_finite_numbers(value: float) -> None:
-    from databricks_claude.client import encode_payload
+    from databricks_claude._http import encode_payload
 
     built = payload(extra_body={"client_request_id": "r", "usage_context": {"x": [value]}})
     with pytest.raises(ConfigurationError, match="non-finite number"):
@@ -910,7 +910,7 @@ def test_encode_payload_refuses_non_finite_numbers(value: float) -> None:
 
 
 def test_encode_payload_refuses_values_json_cannot_hold() -> None:
-    from databricks_claude.client import encode_payload
+    from databricks_claude._http import encode_payload
 
     with pytest.raises(ConfigurationError, match="cannot be encoded as JSON"):
         encode_payload({"messages": [], "usage_context": {1, 2}})

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from wire_helpers import load_fixture
 
-from databricks_claude.client import completion_from_body
+from databricks_claude.codecs.chat import CHAT
 from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import (
     Completion,
@@ -341,4 +341,4 @@ def test_valid_bodies_give_the_completion_they_say(case: tuple[dict[str, Any], C
     assert body == kept
     # The transport's path: the bytes of the body, parsed.
     raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    assert completion_from_body(raw) == expected
+    assert CHAT.parse(raw) == expected

@@ -1,0 +1,57 @@
+"""The Databricks chat-completions wire (`POST {base_url}/chat/completions`).
+
+`request` builds the payload, `response` parses a body, `stream` folds the SSE chunks; `CHAT`
+is the codec the transport uses. Wire facts: docs/wire-chat.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic_core import from_json as loads  # about twice as fast as json.loads
+
+from databricks_claude.codecs import Request
+from databricks_claude.errors import MalformedResponseError
+from databricks_claude.messages import Completion, Decisions, Message, RequestOptions
+from databricks_claude.profiles import ModelProfile
+from databricks_claude.request import build_request
+from databricks_claude.response import parse_completion
+from databricks_claude.stream import StreamAccumulator
+
+__all__ = ["CHAT", "ChatCodec"]
+
+
+class ChatCodec:
+    """The chat-completions codec."""
+
+    name = "chat"
+    path = "/chat/completions"
+
+    def build(self, messages: Sequence[Message], options: RequestOptions, *, model: str | None,
+              profile: ModelProfile, stream: bool) -> Request:
+        """The payload and decisions of one chat request (see `request.build_request`)."""
+        return build_request(messages, options, model=model, profile=profile, stream=stream)
+
+    def parse(self, body: bytes) -> Completion:
+        """A successful non-streaming body (one JSON parse, no validation layer)."""
+        try:
+            data = loads(body)
+        except (ValueError, RecursionError):  # RecursionError: hostile, absurdly deep JSON
+            snippet = body[:200].decode("utf-8", "replace")
+            raise MalformedResponseError(
+                f"the service answered with a body that is not JSON: {snippet!r}") from None
+        return parse_completion(data)
+
+    def decoder(self, decisions: Decisions) -> StreamAccumulator:
+        """A fresh accumulator whose completions carry `decisions`."""
+        return StreamAccumulator(decisions)
+
+    def with_prefill(self, payload: dict[str, Any], text: str) -> dict[str, Any]:
+        """The payload with `text` appended as the assistant turn to continue."""
+        return {**payload, "messages": [*payload["messages"], {"role": "assistant",
+                                                                "content": text}]}
+
+
+#: The chat-completions codec.
+CHAT = ChatCodec()
