@@ -13,6 +13,8 @@ each row's ratio is to the floor of its section, and budgets (DESIGN.md §7) are
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import os
 import sys
 import time
@@ -65,6 +67,22 @@ def run_sections(settings: Settings, server: str) -> list[Result]:
     return results
 
 
+def fast_construction() -> str:
+    """Whether the adapters build their per-delta objects the fast way in this process, or
+    which constructors fell back to validation, and why (`databricks_claude._fastmodel`)."""
+    from databricks_claude import _fastmodel
+
+    for adapter in ("langchain_databricks_claude._fast", "llama_index_databricks_claude._fast"):
+        with contextlib.suppress(ImportError):  # declares that adapter's constructors
+            importlib.import_module(adapter)
+    _fastmodel.warm_up()  # already done by every model built above; checks what none used
+    status = _fastmodel.report()
+    slow = [f"{name}: {text}" for name, text in status.items() if text != "fast"]
+    if not slow:
+        return f"all {len(status)} per-delta constructors fast."
+    return f"FALLBACK to validation ({len(slow)} of {len(status)}): " + "; ".join(slow)
+
+
 def report(results: Sequence[Result], settings: Settings, server: str, seconds: float) -> str:
     """The markdown report: how it was run, the machine, the table."""
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
@@ -75,6 +93,7 @@ def report(results: Sequence[Result], settings: Settings, server: str, seconds: 
         f"`python benchmarks/bench.py{' --quick' if settings.quick else ''}` ({mode}; emulator in "
         f"a {server}; {seconds:.0f} s in all; load average at the end: {load}).",
         "Medians over rounds, warm-ups excluded. Ratios are to the floor named beside them.",
+        f"Fast construction: {fast_construction()}",
         "",
         "## Machine",
         "",

@@ -8,16 +8,17 @@ are exactly what validation stores, field by field, so they fill the instances d
 `AIMessageChunk.init_tool_calls` derives: `tool_calls` / `invalid_tool_calls` from the (single)
 tool call chunk, computed with the same LangChain helpers.
 
-`builders()` checks each fast helper once, at first use, against validated construction
-(identical fields, types, fields set, `==`, `repr`, `model_dump()`, and `chunk + chunk` merging
-alike) and falls back to validation for any helper that differs, so a future langchain-core or
-pydantic can cost speed, never correctness. The last chunk of a stream is rare and stays
-validated (`convert`).
+Each fast helper is declared as a `databricks_claude._fastmodel.FastConstructor`, checked once
+per process (when a `ChatDatabricksClaude` is built, through `warm_up()`) against validated
+construction (identical fields, types, fields set, `==`, `repr`, `model_dump()`, and
+`chunk + chunk` merging alike); any helper that differs falls back to validation with a WARNING,
+so a future langchain-core or pydantic can cost speed, never correctness. `builders()` hands a
+stream the chosen plain functions. The last chunk of a stream is rare and stays validated
+(`convert`).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple, cast
 
@@ -30,16 +31,17 @@ from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.utils.json import parse_partial_json
 
 from databricks_claude._fastmodel import (
+    FastConstructor,
     new,
     same,
     set_dict,
     set_extra,
     set_fields_set,
     set_private,
-    verified,
 )
 
-__all__ = ["VALIDATED", "Builders", "builders"]
+__all__ = ["BLOCKS", "CONSTRUCTORS", "REASONING", "TEXT", "TOOL", "VALIDATED", "Builders",
+           "builders"]
 
 REASONING_CONTENT = "reasoning_content"
 """The `additional_kwargs` key of reasoning text (`convert.REASONING_CONTENT`)."""
@@ -251,16 +253,29 @@ def _blocks_samples() -> tuple[tuple[Any, ...], ...]:
     )
 
 
-@functools.cache
+TEXT = FastConstructor("langchain text chunk", _fast_text, _safe_text,
+                       lambda: (("x",), ("",)), _merges_alike)
+"""`Builders.text`."""
+REASONING = FastConstructor("langchain reasoning chunk", _fast_reasoning, _safe_reasoning,
+                            lambda: (("r",),), _merges_alike)
+"""`Builders.reasoning`."""
+TOOL = FastConstructor("langchain tool call chunk", _fast_tool, _safe_tool,
+                       lambda: _TOOL_SAMPLES, _merges_alike)
+"""`Builders.tool`."""
+# Each sample runs twice (fast, then validated) on the same containers: validation copies
+# them, and the fast run stores them only in objects that are then discarded.
+BLOCKS = FastConstructor("langchain v1 chunk", _fast_blocks, _safe_blocks, _blocks_samples,
+                         _merges_alike)
+"""`Builders.blocks`."""
+CONSTRUCTORS = (TEXT, REASONING, TOOL, BLOCKS)
+"""Every per-delta constructor, in the order of `Builders`."""
+
+
 def builders() -> Builders:
-    """The constructors to use, chosen once per process, at first use rather than at import
-    (the check builds a few dozen validated chunks: about 10 ms)."""
-    text = verified(_fast_text, _safe_text, ("x",), ("",), check=_merges_alike)
-    reasoning = verified(_fast_reasoning, _safe_reasoning, ("r",), check=_merges_alike)
-    tool = verified(_fast_tool, _safe_tool, *_TOOL_SAMPLES, check=_merges_alike)
-    # Each sample runs twice (fast, then validated) on the same containers: validation copies
-    # them, and the fast run stores them only in objects that are then discarded.
-    blocks = verified(_fast_blocks, _safe_blocks, *_blocks_samples(), check=_merges_alike)
-    fast = (text is _fast_text and reasoning is _fast_reasoning and tool is _fast_tool
-            and blocks is _fast_blocks)
+    """The constructors a stream uses, fetched once per stream (each checked once per process:
+    normally already, by `warm_up()` when the model was built)."""
+    text, reasoning, tool, blocks = (TEXT.choose(), REASONING.choose(), TOOL.choose(),
+                                     BLOCKS.choose())
+    fast = (text is TEXT.fast and reasoning is REASONING.fast and tool is TOOL.fast
+            and blocks is BLOCKS.fast)
     return Builders(text, reasoning, tool, blocks, fast)

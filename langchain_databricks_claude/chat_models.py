@@ -22,6 +22,7 @@ from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.utils import _build_model_kwargs
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
+from databricks_claude._fastmodel import warm_up
 from databricks_claude.errors import DatabricksClaudeError
 from databricks_claude.kit.clients import CLIENTS, CONNECTION_FIELDS, TRANSPORT_FIELDS, new_client
 from databricks_claude.kit.options import OPTION_FIELDS, call_options
@@ -155,6 +156,7 @@ class ChatDatabricksClaude(BaseChatModel):
     @classmethod
     def _collect_model_kwargs(cls, values: Any) -> Any:
         """Move unknown init args into `model_kwargs` (with a warning), as partner models do."""
+        warm_up()  # the per-delta fast constructors, checked once per process: not on a request
         if not isinstance(values, dict):
             return values
         names = set(cls.model_fields)

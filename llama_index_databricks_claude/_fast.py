@@ -4,14 +4,20 @@ A 20,000-delta stream builds 20,000 `ChatResponse`s, each with a `ChatMessage` a
 Pydantic validation costs about 6 µs per chunk there and `model_construct` more still, which alone
 would blow the streaming budget (DESIGN §7). The values built here are already of the right types,
 so these helpers fill the instance dict directly, exactly as `model_construct` does, minus its
-generic machinery (`databricks_claude._fastmodel`). A self-check compares them once with
-validated objects; should a future pydantic or LlamaIndex store instances differently, every
-helper falls back to ordinary validation.
+generic machinery (`databricks_claude._fastmodel`).
+
+Each helper is declared as a `FastConstructor`, checked once per process (when a
+`DatabricksClaude` is built, through `warm_up()`) against validated objects; should a future
+pydantic or LlamaIndex store instances differently, that helper falls back to ordinary
+validation, with a WARNING. The module names the converter calls (`chat_response`,
+`text_block`, `thinking_block`, `tool_call_block`) are bound to the chosen plain functions at
+that point (or by `__getattr__` on first access): one dict lookup per delta, no wrapper.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -22,8 +28,8 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
+from databricks_claude._fastmodel import FastConstructor
 from databricks_claude._fastmodel import make as _make
-from databricks_claude._fastmodel import matches
 
 _ASSISTANT = MessageRole.ASSISTANT
 
@@ -73,31 +79,54 @@ def _safe_chat_response(blocks: list[Any], delta: str, additional_kwargs: dict[s
     return ChatResponse(message=message, delta=delta, additional_kwargs=additional_kwargs)
 
 
-def _sample(text_block: Any, thinking_block: Any, tool_call_block: Any,
-            chat_response: Any) -> ChatResponse:
-    """One response with every kind of block, built with the given helpers."""
-    blocks = [thinking_block("t", {"signature": "s"}), text_block("t"),
-              tool_call_block("id", "name", '{"a": 1}')]
-    return cast("ChatResponse", chat_response(blocks, "t", {"thinking_delta": "t"}, {"k": 1}))
+def _response_samples() -> tuple[tuple[Any, ...], ...]:
+    """Responses with every kind of block (validated ones), on fresh containers."""
+    blocks = [ThinkingBlock(content="t", additional_information={"signature": "s"}),
+              TextBlock(text="t"), ToolCallBlock(tool_call_id="id", tool_name="name",
+                                                 tool_kwargs='{"a": 1}')]
+    return ((blocks, "t", {"thinking_delta": "t"}, {"k": 1}),
+            ([], "", {}, {"tool_calls": [{"id": "id"}]}))
 
 
-def _fast_path_works() -> bool:
-    """True when the direct construction gives objects identical to validated ones."""
-    return matches(
-        lambda: _sample(_fast_text_block, _fast_thinking_block, _fast_tool_call_block,
-                        _fast_chat_response),
-        lambda: _sample(_safe_text_block, _safe_thinking_block, _safe_tool_call_block,
-                        _safe_chat_response),
-        (),
-        check=lambda fast, safe: fast.message.content == safe.message.content == "t",
-    )
+def _same_content(fast: ChatResponse, safe: ChatResponse) -> bool:
+    """What LlamaIndex derives from the blocks (the message text) is the same."""
+    return fast.message.content == safe.message.content
 
 
-if _fast_path_works():
-    text_block, thinking_block = _fast_text_block, _fast_thinking_block
-    tool_call_block, chat_response = _fast_tool_call_block, _fast_chat_response
-else:  # pragma: no cover - only with a pydantic that stores instances differently
-    text_block, thinking_block = _safe_text_block, _safe_thinking_block
-    tool_call_block, chat_response = _safe_tool_call_block, _safe_chat_response
+TEXT_BLOCK = FastConstructor("llama-index TextBlock", _fast_text_block, _safe_text_block,
+                             lambda: (("t",), ("",)))
+"""`text_block(text)`: the answer text so far."""
+THINKING_BLOCK = FastConstructor(
+    "llama-index ThinkingBlock", _fast_thinking_block, _safe_thinking_block,
+    lambda: (("t", {"signature": "s"}), ("", {}), (None, {"redacted": True, "data": "d"})))
+"""`thinking_block(content, additional_information)`: one reasoning part so far."""
+TOOL_CALL_BLOCK = FastConstructor("llama-index ToolCallBlock", _fast_tool_call_block,
+                                  _safe_tool_call_block,
+                                  lambda: (("id", "name", '{"a": 1}'), ("", "", "")))
+"""`tool_call_block(id, name, arguments)`: one tool call so far."""
+CHAT_RESPONSE = FastConstructor("llama-index ChatResponse", _fast_chat_response,
+                                _safe_chat_response, _response_samples, _same_content)
+"""`chat_response(blocks, delta, additional_kwargs, message_kwargs)`: one streamed chunk."""
+_EXPORTS: dict[str, FastConstructor[Any]] = {
+    "text_block": TEXT_BLOCK, "thinking_block": THINKING_BLOCK,
+    "tool_call_block": TOOL_CALL_BLOCK, "chat_response": CHAT_RESPONSE}
+for _name, _constructor in _EXPORTS.items():
+    _constructor.export(globals(), _name)
 
-__all__ = ["chat_response", "text_block", "thinking_block", "tool_call_block"]
+# Bound (as module globals) to the chosen functions once checked; `__getattr__` until then.
+text_block: Callable[[str], TextBlock]
+thinking_block: Callable[[str | None, dict[str, Any]], ThinkingBlock]
+tool_call_block: Callable[[str, str, str], ToolCallBlock]
+chat_response: Callable[[list[Any], str, dict[str, Any], dict[str, Any]], ChatResponse]
+
+
+def __getattr__(name: str) -> Any:
+    """A constructor not bound yet: checked (and so bound) now."""
+    constructor = _EXPORTS.get(name)
+    if constructor is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return constructor.choose()
+
+
+__all__ = ["CHAT_RESPONSE", "TEXT_BLOCK", "THINKING_BLOCK", "TOOL_CALL_BLOCK", "chat_response",
+           "text_block", "thinking_block", "tool_call_block"]

@@ -56,6 +56,7 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
+from databricks_claude._fastmodel import warm_up
 from databricks_claude.kit.clients import CLIENTS, CONNECTION_FIELDS, TRANSPORT_FIELDS, new_client
 from databricks_claude.kit.options import OPTION_FIELDS, call_options
 from databricks_claude.kit.secrets import without_secrets
@@ -145,6 +146,7 @@ class DatabricksClaude(FunctionCallingLLM):
         endpoint = endpoint or model
         if not endpoint:
             raise ValueError("DatabricksClaude needs an endpoint name (endpoint= or model=)")
+        warm_up()  # the per-delta fast constructors, checked once per process: not on a request
         super().__init__(
             endpoint=endpoint, host=host, token=token, max_tokens=max_tokens,
             temperature=temperature, thinking=thinking, effort=effort, timeout=timeout,

@@ -8,7 +8,9 @@ difference, the validated constructors must be used instead.
 from __future__ import annotations
 
 import copy
+import logging
 import pickle
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,7 +36,7 @@ from databricks_claude.messages import (
     ToolCallStartDelta,
 )
 from databricks_claude.stream import StreamAccumulator
-from langchain_databricks_claude import _fast
+from langchain_databricks_claude import ChatDatabricksClaude, _fast
 from langchain_databricks_claude.convert import (
     PROVIDER,
     REASONING_CONTENT,
@@ -52,10 +54,11 @@ FRAGMENTS = ['{"', '{"city": "Par', "is", '", "unit": "c', 'elsius"}', "}", "1",
 
 @pytest.fixture
 def fresh_builders() -> Iterator[None]:
-    """`builders()` chosen again in this test, and again after it (it is cached per process)."""
-    _fast.builders.cache_clear()
+    """Every constructor checked again in this test, and again after it (the choice is made
+    once per process)."""
+    _fastmodel.reset()
     yield
-    _fast.builders.cache_clear()
+    _fastmodel.reset()
 
 
 def _validated(content: str | list[Any] = "", **kwargs: Any) -> ChatGenerationChunk:
@@ -277,7 +280,7 @@ def _plain_text_chunk(text: str) -> ChatGenerationChunk:
 
 @pytest.mark.usefixtures("fresh_builders")
 def test_a_failed_self_check_falls_back_to_validation(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_fast, "_fast_text", _plain_text_chunk)
+    monkeypatch.setattr(_fast.TEXT, "fast", _plain_text_chunk)
     builders = _fast.builders()
     assert builders.text is _fast._safe_text
     assert not builders.fast
@@ -301,8 +304,93 @@ def test_a_changed_pydantic_falls_back_everywhere(monkeypatch: pytest.MonkeyPatc
 
 @pytest.mark.usefixtures("fresh_builders")
 def test_a_merge_difference_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_fast, "_merges_alike", lambda fast, safe: False)
+    for constructor in _fast.CONSTRUCTORS:
+        monkeypatch.setattr(constructor, "check", lambda fast, safe: False)
     assert _fast.builders() == _fast.VALIDATED
+
+
+# ---- the check policy ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The fast functions checked from now on, one entry per check."""
+    checked: list[Any] = []
+    real = _fastmodel.difference
+
+    def counting(fast: Any, safe: Any, samples: Any, check: Any = None) -> str | None:
+        checked.append(fast)
+        return real(fast, safe, samples, check)
+
+    monkeypatch.setattr(_fastmodel, "difference", counting)
+    return checked
+
+
+def _model() -> ChatDatabricksClaude:
+    return ChatDatabricksClaude(endpoint="e", host="https://example.invalid", token="t")
+
+
+@pytest.mark.usefixtures("fresh_builders")
+def test_building_a_model_checks_every_constructor_once(checks: list[Any]) -> None:
+    assert set(_fastmodel.report().values()) == {"not checked yet"}
+    _model()
+    assert len(checks) == len(_fastmodel.report())  # every declared one, once
+    assert {c.fast for c in _fast.CONSTRUCTORS} <= set(checks)
+    assert set(_fastmodel.report().values()) == {"fast"}
+    _model()
+    assert StreamChunkBuilder("m").convert(TextDelta("x")) is not None
+    assert len(checks) == len(_fastmodel.report())  # no second check
+
+
+@pytest.mark.usefixtures("fresh_builders")
+def test_without_a_warm_up_the_first_use_checks(checks: list[Any]) -> None:
+    assert StreamChunkBuilder("m")._new_text is _fast._fast_text
+    assert checks == [c.fast for c in _fast.CONSTRUCTORS]  # only what was used
+    assert {_fastmodel.report()[c.name] for c in _fast.CONSTRUCTORS} == {"fast"}
+
+
+@pytest.mark.usefixtures("fresh_builders")
+def test_concurrent_warm_ups_check_once(checks: list[Any]) -> None:
+    barrier = threading.Barrier(8)
+
+    def warm() -> None:
+        barrier.wait()
+        _fastmodel.warm_up()
+
+    threads = [threading.Thread(target=warm) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checks) == len(set(checks)) == len(_fastmodel.report())  # each one once
+
+
+@pytest.mark.usefixtures("fresh_builders")
+def test_a_fallback_warns_once_with_the_reason(monkeypatch: pytest.MonkeyPatch,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    def broken(*args: Any) -> ChatGenerationChunk:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(_fast.TEXT, "fast", _plain_text_chunk)
+    monkeypatch.setattr(_fast.TOOL, "fast", broken)
+    with caplog.at_level(logging.WARNING, logger="databricks_claude"):
+        _model()
+        _model()
+        assert StreamChunkBuilder("m").convert(TextDelta("x")) is not None
+    warned = sorted(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    text_reason = "sample 0 ('x',): value.text: str != TextAccessor"
+    tool_reason = "sample 0 ('call_1', 'get_weather', '', 0): RuntimeError: boom"
+    assert warned == [  # once each, though two models were built and a stream run
+        f"fast construction of langchain text chunk is off, objects are validated (slower): "
+        f"{text_reason}",
+        f"fast construction of langchain tool call chunk is off, objects are validated "
+        f"(slower): {tool_reason}"]
+    assert {r.name for r in caplog.records} == {"databricks_claude"}
+    report = _fastmodel.report()
+    assert report[_fast.TEXT.name] == f"validated: {text_reason}"
+    assert report[_fast.TOOL.name] == f"validated: {tool_reason}"
+    assert report[_fast.REASONING.name] == report[_fast.BLOCKS.name] == "fast"
+    assert _fast.TEXT.reason == text_reason and _fast.REASONING.reason is None
 
 
 # ---- the generic helpers ---------------------------------------------------------------------
