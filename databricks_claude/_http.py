@@ -11,8 +11,10 @@ failed exchanges, and the async pools (aiohttp-backed when possible).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import ssl
 import warnings
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -31,11 +33,21 @@ from databricks_claude.errors import (
 )
 
 __all__ = ["LIMITS", "USER_AGENT", "AsyncPool", "encode_payload", "fast_async_transport",
-           "status_error", "transport_error"]
+           "ssl_context", "status_error", "transport_error"]
 
 USER_AGENT = f"databricks-claude/{__version__}"
 LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=30.0)
 _BACKEND_ENV = "DATABRICKS_CLAUDE_HTTP_BACKEND"
+
+
+@functools.cache
+def ssl_context() -> ssl.SSLContext:
+    """One verifying SSL context per process (the same CA settings httpx uses by default).
+
+    Loading the CA bundle costs tens of milliseconds; every pool of every client shares the
+    context instead of loading it again (a fresh client's first burst would pay for it).
+    """
+    return httpx.create_ssl_context()
 
 
 def encode_payload(payload: Mapping[str, Any]) -> bytes:
@@ -114,6 +126,7 @@ class AsyncPool(NamedTuple):
         """A new pool for the running loop, on `transport` or the fastest one available."""
         transport = transport or fast_async_transport(url)
         client = httpx.AsyncClient(headers=dict(headers), timeout=timeout, limits=LIMITS,
+                                   verify=ssl_context(),
                                    follow_redirects=False, transport=transport)
         return cls(client, transport)
 
@@ -159,7 +172,7 @@ def fast_async_transport(url: str) -> httpx.AsyncBaseTransport | None:
         from httpx_aiohttp import AiohttpTransport
     except ImportError:
         return None
-    return AiohttpTransport(limits=LIMITS)
+    return AiohttpTransport(verify=ssl_context(), limits=LIMITS)
 
 
 def _env_proxy_applies(url: str) -> bool:

@@ -30,6 +30,7 @@ from databricks_claude._http import (
     USER_AGENT,
     AsyncPool,
     encode_payload,
+    ssl_context,
     status_error,
     transport_error,
 )
@@ -225,7 +226,8 @@ class DatabricksClaudeClient:
                 if self._sync is None:
                     self._sync = httpx.Client(
                         headers=self._headers, timeout=self._timeout, limits=LIMITS,
-                        follow_redirects=False, transport=self._transport)
+                        verify=ssl_context(), follow_redirects=False,
+                        transport=self._transport)
                 client = self._sync
         return client
 
