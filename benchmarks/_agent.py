@@ -72,7 +72,7 @@ def core_loop(target: Target) -> Callable[[], None]:
     """This project's core client."""
     from databricks_claude import DatabricksClaudeClient
     from databricks_claude.messages import Message, RequestOptions
-    from databricks_claude.request import make_tool_spec
+    from databricks_claude.schema import make_tool_spec
 
     client = DatabricksClaudeClient(target.endpoint, host=target.host, token=target.token)
     options = RequestOptions(max_tokens=MAX_TOKENS, thinking=BUDGET,

@@ -42,7 +42,7 @@ from databricks_claude.profiles import ModelProfile, get_profile
 
 if TYPE_CHECKING:
     from databricks_claude.client import DatabricksClaudeClient
-    from databricks_claude.request import DatabricksClaudeWarning
+    from databricks_claude.notes import DatabricksClaudeWarning
 
 __version__ = "0.1.0"
 
@@ -85,7 +85,7 @@ def __getattr__(name: str) -> Any:
 
         return DatabricksClaudeClient
     if name == "DatabricksClaudeWarning":
-        from databricks_claude.request import DatabricksClaudeWarning
+        from databricks_claude.notes import DatabricksClaudeWarning
 
         return DatabricksClaudeWarning
     raise AttributeError(f"module 'databricks_claude' has no attribute {name!r}")

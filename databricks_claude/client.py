@@ -43,7 +43,7 @@ from databricks_claude.config import ClientConfig, resolve_config
 from databricks_claude.errors import DatabricksClaudeError, MalformedResponseError
 from databricks_claude.messages import Completion, Delta, Message, RequestOptions
 from databricks_claude.profiles import ModelProfile, get_profile
-from databricks_claude.stream import aiter_sse_data, iter_sse_data
+from databricks_claude.sse import aiter_sse_data, iter_sse_data
 
 __all__ = ["DatabricksClaudeClient"]
 

@@ -27,6 +27,13 @@ class ModelProfile:
     temperature_allowed: bool = True
     vision: bool = True
     known: bool = True
+    adaptive_capable: bool = False
+    """A budget-thinking model that also accepts adaptive thinking (released alongside it)."""
+
+    @property
+    def accepts_adaptive(self) -> bool:
+        """Whether the model accepts `{"type": "adaptive"}` thinking (and so `effort`)."""
+        return self.thinking_style == "adaptive" or self.adaptive_capable
 
     @property
     def default_max_tokens(self) -> int:
@@ -35,8 +42,9 @@ class ModelProfile:
 
 
 def _p(suffix: str, ctx: int, out: int, style: ThinkingStyle = "budget", temperature: bool = True,
-       vision: bool = True) -> tuple[str, ModelProfile]:
-    return suffix, ModelProfile(f"claude-{suffix}", ctx, out, style, temperature, vision)
+       vision: bool = True, adaptive: bool = False) -> tuple[str, ModelProfile]:
+    return suffix, ModelProfile(f"claude-{suffix}", ctx, out, style, temperature, vision,
+                                adaptive_capable=adaptive)
 
 
 _M = 1_000_000
@@ -47,11 +55,11 @@ _PROFILES: dict[str, ModelProfile] = dict([
     _p("sonnet-4", _K, 64_000),
     _p("sonnet-4-1", _K, 64_000),
     _p("sonnet-4-5", _K, 64_000),
-    _p("sonnet-4-6", _M, 128_000),
+    _p("sonnet-4-6", _M, 128_000, adaptive=True),
     _p("opus-4", _K, 32_000),
     _p("opus-4-1", _K, 32_000),
     _p("opus-4-5", _K, 64_000),
-    _p("opus-4-6", _M, 128_000),
+    _p("opus-4-6", _M, 128_000, adaptive=True),
     _p("opus-4-7", _M, 128_000, "adaptive"),
     _p("opus-4-8", _M, 128_000, "adaptive"),
     _p("fable-5", _M, 128_000, "adaptive", temperature=False, vision=False),

@@ -14,8 +14,8 @@ from typing import Any, cast
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages import content as types
 
+from databricks_claude.blocks import part_to_block as part_to_wire
 from databricks_claude.messages import ReasoningLike, ReasoningPart, RedactedReasoningPart
-from databricks_claude.request import part_to_wire
 from langchain_databricks_claude.convert import (
     PROVIDER,
     REASONING_BLOCKS,

@@ -29,8 +29,8 @@ from databricks_claude.kit.options import OPTION_FIELDS, call_options
 from databricks_claude.kit.secrets import without_secrets
 from databricks_claude.messages import Message, RequestOptions, ThinkingSetting, ToolSpec
 from databricks_claude.profiles import get_profile
-from databricks_claude.request import validate_tool_choice
 from databricks_claude.rules.thinking import EFFORTS, thinking_on
+from databricks_claude.rules.tool_choice import validate_tool_choice
 from langchain_databricks_claude.convert import (
     StreamChunkBuilder,
     V1StreamChunkBuilder,

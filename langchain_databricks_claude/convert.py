@@ -40,6 +40,8 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import InvalidToolCall, ToolCall
 from langchain_core.outputs import ChatGenerationChunk
 
+from databricks_claude.blocks import content_parts as parse_content
+from databricks_claude.blocks import part_to_block as part_to_wire
 from databricks_claude.errors import MalformedResponseError
 from databricks_claude.kit.images import data_url
 from databricks_claude.kit.placement import interleave, text_offsets
@@ -68,8 +70,6 @@ from databricks_claude.messages import (
     Usage,
     tool_result,
 )
-from databricks_claude.request import part_to_wire
-from databricks_claude.response import parse_content
 from langchain_databricks_claude import _fast
 
 __all__ = [

@@ -36,7 +36,7 @@ from databricks_claude.messages import (
     TextDelta,
     ToolCallPart,
 )
-from databricks_claude.request import make_tool_spec
+from databricks_claude.schema import make_tool_spec
 
 ENDPOINT = "databricks-claude-sonnet-4-5"
 MESSAGES = [Message.user("hi")]

@@ -10,6 +10,10 @@ import pytest
 from pydantic import BaseModel, Field
 from wire_helpers import canonical, load_fixture
 
+from databricks_claude.blocks import part_to_block as part_to_wire
+from databricks_claude.codecs.chat.history import message_to_wire
+from databricks_claude.codecs.chat.request import build_payload
+from databricks_claude.codecs.chat.response import parse_completion
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.messages import (
     EPHEMERAL,
@@ -24,19 +28,11 @@ from databricks_claude.messages import (
     UnknownPart,
     tool_result,
 )
+from databricks_claude.notes import DatabricksClaudeWarning
 from databricks_claude.profiles import ModelProfile, get_profile
-from databricks_claude.request import (
-    EFFORTS,
-    DatabricksClaudeWarning,
-    build_payload,
-    make_tool_spec,
-    message_to_wire,
-    part_to_wire,
-    sanitize_schema,
-    thinking_on,
-    validate_tool_choice,
-)
-from databricks_claude.response import parse_completion
+from databricks_claude.rules.thinking import EFFORTS, thinking_on
+from databricks_claude.rules.tool_choice import validate_tool_choice
+from databricks_claude.schema import make_tool_spec, sanitize_schema
 
 SONNET_37 = "databricks-claude-3-7-sonnet"
 BUDGET = get_profile(SONNET_37)

@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from wire_helpers import load_fixture
 
+from databricks_claude.blocks import content_parts as parse_content
 from databricks_claude.codecs.chat import CHAT
+from databricks_claude.codecs.chat.response import parse_completion, parse_usage
 from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import (
     Completion,
@@ -24,7 +26,6 @@ from databricks_claude.messages import (
     UnknownPart,
     Usage,
 )
-from databricks_claude.response import parse_completion, parse_content, parse_usage
 
 
 def body_with(message: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from wire_helpers import (
     stream_from_response,
 )
 
+from databricks_claude.codecs.chat.response import parse_completion
+from databricks_claude.codecs.chat.stream import StreamAccumulator
 from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import (
     Completion,
@@ -34,8 +36,7 @@ from databricks_claude.messages import (
     UnknownPart,
     Usage,
 )
-from databricks_claude.response import parse_completion
-from databricks_claude.stream import StreamAccumulator, aiter_sse_data, iter_sse_data
+from databricks_claude.sse import aiter_sse_data, iter_sse_data
 
 
 def run(payloads: list[str]) -> tuple[StreamAccumulator, list[Delta]]:

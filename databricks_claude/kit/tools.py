@@ -7,7 +7,7 @@ from typing import Any
 
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.messages import CacheControl, ToolSpec
-from databricks_claude.request import make_tool_spec  # moves to the shared schema module
+from databricks_claude.schema import make_tool_spec
 
 __all__ = ["cache_control_of", "make_tool_spec", "spec_from_mapping"]
 

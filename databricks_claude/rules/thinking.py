@@ -1,17 +1,29 @@
-"""Whether a `thinking` setting turns reasoning on, and the effort levels."""
+"""Thinking, effort and the output limit: what is sent for the settings and the model.
+
+Wire-neutral: the result is a `thinking` object in Claude's own vocabulary (`enabled` with a
+budget, `adaptive`, `disabled`) and an effort level, which every codec sends in its own place.
+Rules: docs/design-rules.md#thinking.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from databricks_claude.messages import ThinkingSetting
+from databricks_claude.errors import ConfigurationError
+from databricks_claude.messages import RequestOptions, ThinkingSetting
+from databricks_claude.notes import warn
+from databricks_claude.profiles import ModelProfile
 
-__all__ = ["EFFORTS", "MIN_THINKING_BUDGET", "thinking_on"]
+__all__ = ["EFFORTS", "MIN_THINKING_BUDGET", "effort_for", "max_tokens_for", "thinking_for",
+           "thinking_on"]
 
 #: The smallest thinking budget Claude accepts, in tokens.
 MIN_THINKING_BUDGET = 1024
 #: The `effort` values the service accepts.
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
+#: The largest budget `thinking=True` picks on its own.
+MAX_DEFAULT_THINKING_BUDGET = 64_000
 
 
 def thinking_on(setting: ThinkingSetting) -> bool:
@@ -27,3 +39,107 @@ def thinking_on(setting: ThinkingSetting) -> bool:
     if isinstance(setting, Mapping):
         return setting.get("type") in ("enabled", "adaptive")
     return setting is not None and setting is not False
+
+
+def max_tokens_for(options: RequestOptions, profile: ModelProfile) -> int:
+    """The `max_tokens` to send: the caller's, else the profile's default."""
+    value = options.max_tokens if options.max_tokens is not None else profile.default_max_tokens
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"max_tokens must be a positive integer, got {value!r}")
+    return value
+
+
+def _check_budget(budget: Any, max_tokens: int) -> int:
+    if isinstance(budget, bool) or not isinstance(budget, int):
+        raise ConfigurationError(f"thinking budget must be an integer, got {budget!r}")
+    if budget < MIN_THINKING_BUDGET:
+        raise ConfigurationError(
+            f"thinking budget {budget} is below the minimum of {MIN_THINKING_BUDGET} tokens "
+            f"(max_tokens is {max_tokens}; the budget must be at least {MIN_THINKING_BUDGET} "
+            "and less than max_tokens)")
+    if budget >= max_tokens:
+        raise ConfigurationError(
+            f"thinking budget {budget} must be less than max_tokens {max_tokens}; "
+            "raise max_tokens or lower the budget")
+    return budget
+
+
+_THINKING_KEYS = frozenset({"type", "budget_tokens", "display"})
+
+
+def _thinking_type(setting: dict[str, Any]) -> str:
+    unknown = sorted(map(str, set(setting) - _THINKING_KEYS))
+    if unknown:
+        raise ConfigurationError(
+            f"thinking has keys the service does not accept: {', '.join(unknown)} (accepted: "
+            "type, budget_tokens, display; use extra_body to send anything else)")
+    kind = setting.get("type")
+    if kind not in ("enabled", "adaptive", "disabled"):
+        raise ConfigurationError(
+            f"thinking type must be 'enabled', 'adaptive' or 'disabled', got {kind!r}")
+    return str(kind)
+
+
+def _default_budget(max_tokens: int) -> int:
+    return _check_budget(min(max_tokens // 2, MAX_DEFAULT_THINKING_BUDGET), max_tokens)
+
+
+def _budget_thinking(setting: Any, profile: ModelProfile, max_tokens: int) -> dict[str, Any]:
+    if setting is True:
+        return {"type": "enabled", "budget_tokens": _default_budget(max_tokens)}
+    if isinstance(setting, int):
+        return {"type": "enabled", "budget_tokens": _check_budget(setting, max_tokens)}
+    kind = _thinking_type(setting)
+    if kind == "enabled":
+        _check_budget(setting.get("budget_tokens"), max_tokens)
+    elif kind == "adaptive" and profile.known and not profile.adaptive_capable:
+        budget = _default_budget(max_tokens)
+        warn(f"thinking type 'adaptive' changed to 'enabled' with budget_tokens {budget}: "
+              f"{profile.name} only supports budget thinking (set thinking to an int budget "
+              "to choose it)")
+        return {**setting, "type": "enabled", "budget_tokens": budget}
+    return dict(setting)
+
+
+def _adaptive_thinking(setting: Any, profile: ModelProfile) -> dict[str, Any]:
+    if setting is True:
+        return {"type": "adaptive"}
+    if isinstance(setting, int):
+        warn(f"thinking budget {setting} ignored: {profile.name} only supports adaptive thinking "
+              "(sent {'type': 'adaptive'}; use effort to steer it)")
+        return {"type": "adaptive"}
+    if _thinking_type(setting) != "enabled":
+        return dict(setting)
+    warn(f"thinking type 'enabled' changed to 'adaptive': {profile.name} only supports adaptive "
+          "thinking (budget_tokens dropped; use effort to steer it)")
+    adaptive = {k: v for k, v in setting.items() if k not in ("type", "budget_tokens")}
+    return {"type": "adaptive", **adaptive}
+
+
+def thinking_for(options: RequestOptions, profile: ModelProfile,
+                 max_tokens: int) -> dict[str, Any] | None:
+    """The `thinking` object to send, or None when thinking is off."""
+    setting = options.thinking
+    if setting is None or setting is False:
+        return None
+    if not isinstance(setting, (bool, int, dict)):
+        raise ConfigurationError(f"thinking must be a bool, an int or a dict, got {setting!r}")
+    if profile.thinking_style == "adaptive":
+        return _adaptive_thinking(setting, profile)
+    return _budget_thinking(setting, profile, max_tokens)
+
+
+def effort_for(options: RequestOptions, profile: ModelProfile,
+               thinking: dict[str, Any] | None) -> str | None:
+    """The effort level to send, or None (only adaptive thinking takes one)."""
+    effort = options.effort
+    if effort is None:
+        return None
+    if effort not in EFFORTS:
+        raise ConfigurationError(f"effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
+    adaptive = profile.thinking_style == "adaptive" or (thinking or {}).get("type") == "adaptive"
+    if not adaptive:
+        warn(f"effort {effort!r} not sent: {profile.name} uses a thinking budget, not effort "
+              "(set thinking to an int budget instead)")
+        return None
+    return str(effort)

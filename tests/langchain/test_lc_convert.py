@@ -19,6 +19,9 @@ from langchain_core.messages import (
 )
 from wire_helpers import load_fixture, stream_from_response
 
+from databricks_claude.codecs.chat.history import message_to_wire
+from databricks_claude.codecs.chat.response import parse_completion
+from databricks_claude.codecs.chat.stream import StreamAccumulator
 from databricks_claude.messages import (
     Completion,
     FinishDelta,
@@ -33,9 +36,6 @@ from databricks_claude.messages import (
     UnknownPart,
     Usage,
 )
-from databricks_claude.request import message_to_wire
-from databricks_claude.response import parse_completion
-from databricks_claude.stream import StreamAccumulator
 from langchain_databricks_claude.blocks import translate_content, translate_content_chunk
 from langchain_databricks_claude.convert import (
     PROVIDER,

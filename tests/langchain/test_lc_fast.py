@@ -24,6 +24,7 @@ from wire_helpers import load_fixture, stream_from_response
 
 from databricks_claude import _fastmodel
 from databricks_claude._fastmodel import make, matches, same, verified
+from databricks_claude.codecs.chat.stream import StreamAccumulator
 from databricks_claude.emulator import Emulator, ScriptedReply, ScriptedToolCall
 from databricks_claude.messages import (
     Delta,
@@ -35,7 +36,6 @@ from databricks_claude.messages import (
     ToolCallArgsDelta,
     ToolCallStartDelta,
 )
-from databricks_claude.stream import StreamAccumulator
 from langchain_databricks_claude import ChatDatabricksClaude, _fast
 from langchain_databricks_claude.convert import (
     PROVIDER,

@@ -11,6 +11,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
 from lc_helpers import MakeLLM
 from wire_helpers import chunk, reasoning_delta
 
+from databricks_claude.codecs.chat.history import message_to_wire
+from databricks_claude.codecs.chat.response import parse_completion
+from databricks_claude.codecs.chat.stream import StreamAccumulator
 from databricks_claude.emulator import Emulator, ScriptedReply
 from databricks_claude.messages import (
     Completion,
@@ -20,9 +23,6 @@ from databricks_claude.messages import (
     UnknownPart,
     tool_result,
 )
-from databricks_claude.request import message_to_wire
-from databricks_claude.response import parse_completion
-from databricks_claude.stream import StreamAccumulator
 from langchain_databricks_claude import ChatDatabricksClaude
 from langchain_databricks_claude.convert import (
     REASONING_BLOCKS,

@@ -24,7 +24,7 @@ from llama_index.core.memory import Memory
 from pydantic import BaseModel
 
 from databricks_claude.emulator import Emulator, ScriptedReply
-from databricks_claude.request import DatabricksClaudeWarning
+from databricks_claude.notes import DatabricksClaudeWarning
 
 # llama-index-workflows inspects agents with `inspect.getmembers`, which trips pydantic's
 # deprecation warnings, and ReActAgent calls a deprecated `ctx.is_running`: framework noise.

@@ -26,6 +26,10 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.callbacks.token_counting import get_tokens_from_response
 from llama_index.core.tools import FunctionTool
 
+from databricks_claude.codecs.chat.history import message_to_wire
+from databricks_claude.codecs.chat.request import build_payload
+from databricks_claude.codecs.chat.response import parse_completion
+from databricks_claude.codecs.chat.stream import StreamAccumulator
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.messages import (
     Completion,
@@ -48,9 +52,7 @@ from databricks_claude.messages import (
     Usage,
 )
 from databricks_claude.profiles import get_profile
-from databricks_claude.request import build_payload, message_to_wire
-from databricks_claude.response import parse_completion
-from databricks_claude.stream import StreamAccumulator, iter_sse_data
+from databricks_claude.sse import iter_sse_data
 from llama_index_databricks_claude import _fast
 from llama_index_databricks_claude.convert import (
     ChatStreamConverter,

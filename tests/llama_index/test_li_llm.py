@@ -31,7 +31,7 @@ from llama_index.core.prompts import PromptTemplate
 
 from databricks_claude.emulator import Emulator, ScriptedReply
 from databricks_claude.errors import ConfigurationError, StreamInterruptedError
-from databricks_claude.request import DatabricksClaudeWarning
+from databricks_claude.notes import DatabricksClaudeWarning
 from llama_index_databricks_claude import DatabricksClaude
 
 QUESTION = [ChatMessage(role="user", content="What is 17 * 23?")]

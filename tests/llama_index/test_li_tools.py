@@ -21,7 +21,7 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
 from databricks_claude.emulator import Emulator, ScriptedReply, ScriptedToolCall
-from databricks_claude.request import DatabricksClaudeWarning
+from databricks_claude.notes import DatabricksClaudeWarning
 
 
 def get_weather(city: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from databricks_claude.codecs.chat.request import build_payload
 from databricks_claude.errors import DatabricksClaudeError
 from databricks_claude.messages import (
     EPHEMERAL,
@@ -29,12 +30,9 @@ from databricks_claude.messages import (
     ToolResultPart,
     UnknownPart,
 )
+from databricks_claude.notes import DatabricksClaudeWarning
 from databricks_claude.profiles import get_profile
-from databricks_claude.request import (
-    DatabricksClaudeWarning,
-    build_payload,
-    make_tool_spec,
-)
+from databricks_claude.schema import make_tool_spec
 
 from ._support import (
     count,

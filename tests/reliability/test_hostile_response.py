@@ -22,6 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from databricks_claude.codecs.chat.history import message_to_wire
+from databricks_claude.codecs.chat.response import parse_completion
 from databricks_claude.errors import ConfigurationError, DatabricksClaudeError
 from databricks_claude.messages import (
     Completion,
@@ -33,8 +35,7 @@ from databricks_claude.messages import (
     UnknownPart,
     Usage,
 )
-from databricks_claude.request import DatabricksClaudeWarning, message_to_wire
-from databricks_claude.response import parse_completion
+from databricks_claude.notes import DatabricksClaudeWarning
 
 from ._support import (
     count,

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from databricks_claude.codecs.chat.stream import StreamAccumulator
 from databricks_claude.errors import DatabricksClaudeError
 from databricks_claude.messages import (
     Completion,
@@ -33,7 +34,7 @@ from databricks_claude.messages import (
     ToolCallStartDelta,
     UnknownPart,
 )
-from databricks_claude.stream import StreamAccumulator, iter_sse_data
+from databricks_claude.sse import iter_sse_data
 
 from ._support import (
     FIXTURES,

@@ -17,6 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from databricks_claude.codecs.chat.request import build_payload
 from databricks_claude.emulator import wire_errors
 from databricks_claude.emulator.catalog import lookup
 from databricks_claude.emulator.rules import check_request
@@ -32,7 +33,7 @@ from databricks_claude.messages import (
     ToolCallPart,
 )
 from databricks_claude.profiles import get_profile
-from databricks_claude.request import build_payload, make_tool_spec
+from databricks_claude.schema import make_tool_spec
 
 from ._support import count, examples
 

@@ -12,12 +12,12 @@ from typing import Any
 from pydantic_core import from_json as loads  # about twice as fast as json.loads
 
 from databricks_claude.codecs import Request
+from databricks_claude.codecs.chat.request import build_request
+from databricks_claude.codecs.chat.response import parse_completion
+from databricks_claude.codecs.chat.stream import StreamAccumulator
 from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import Completion, Decisions, Message, RequestOptions
 from databricks_claude.profiles import ModelProfile
-from databricks_claude.request import build_request
-from databricks_claude.response import parse_completion
-from databricks_claude.stream import StreamAccumulator
 
 __all__ = ["CHAT", "ChatCodec"]
 

@@ -11,29 +11,19 @@ that is not a chat completion, with a message saying what was wrong.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from databricks_claude.blocks import arguments_text, content_parts
 from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import (
     Completion,
     Part,
-    ReasoningPart,
-    RedactedReasoningPart,
-    TextPart,
     ToolCallPart,
-    UnknownPart,
     Usage,
 )
 
-__all__ = [
-    "parse_completion",
-    "parse_content",
-    "parse_reasoning_entry",
-    "parse_tool_call",
-    "parse_usage",
-]
+__all__ = ["parse_completion", "parse_tool_call", "parse_usage"]
 
 
 def _count(value: Any) -> int | None:
@@ -66,77 +56,6 @@ def parse_usage(raw: Mapping[str, Any] | None) -> Usage | None:
     )
 
 
-def _string(value: Any, what: str) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise MalformedResponseError(f"{what} is a {type(value).__name__}, expected a string")
-    return value
-
-
-def parse_reasoning_entry(entry: Any) -> Part:
-    """One `summary` entry of a reasoning block as a part (unknown entry types kept verbatim)."""
-    if not isinstance(entry, dict):
-        raise MalformedResponseError(
-            f"reasoning summary entry is a {type(entry).__name__}, expected an object")
-    kind = entry.get("type")
-    if kind == "summary_text":
-        signature = entry.get("signature")
-        return ReasoningPart(
-            _string(entry.get("text"), "reasoning text"),
-            _string(signature, "reasoning signature") if signature is not None else None,
-        )
-    if kind == "summary_encrypted_text":
-        return RedactedReasoningPart(_string(entry.get("data"), "redacted reasoning data"))
-    return UnknownPart({"type": "reasoning", "summary": [entry]})
-
-
-def _reasoning_parts(block: dict[str, Any]) -> list[Part]:
-    summary = block.get("summary")
-    if not isinstance(summary, list) or not summary:
-        return [UnknownPart(block)]  # nothing we can read, but replaying it must keep it
-    return [parse_reasoning_entry(entry) for entry in summary]
-
-
-def _block_parts(block: Any) -> list[Part]:
-    if not isinstance(block, dict):
-        raise MalformedResponseError(
-            f"content block is a {type(block).__name__}, expected an object")
-    kind = block.get("type")
-    if kind == "text":
-        return [TextPart(_string(block.get("text"), "text block"))]
-    if kind == "reasoning":
-        return _reasoning_parts(block)
-    return [UnknownPart(block)]
-
-
-def parse_content(content: str | list[Any] | None) -> list[Part]:
-    """The parts of `message.content`: a string (plain text) or a list of blocks, in order."""
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [TextPart(content)] if content else []
-    if not isinstance(content, list):
-        raise MalformedResponseError(
-            f"message content is a {type(content).__name__}, expected a string or a list")
-    parts: list[Part] = []
-    for block in content:
-        parts.extend(_block_parts(block))
-    return parts
-
-
-def _arguments(raw: Any) -> str:
-    """Tool-call arguments as JSON text: verbatim when a string, serialized when an object."""
-    if raw is None:
-        return "{}"
-    if isinstance(raw, str):
-        return raw
-    try:
-        return json.dumps(raw, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError) as exc:  # hostile (very deep) objects
-        raise MalformedResponseError(f"tool call arguments cannot be serialized: {exc}") from exc
-
-
 def parse_tool_call(raw: Any) -> ToolCallPart:
     """One entry of `message.tool_calls` as a `ToolCallPart`."""
     if not isinstance(raw, dict) or not isinstance(raw.get("function"), dict):
@@ -145,7 +64,7 @@ def parse_tool_call(raw: Any) -> ToolCallPart:
     call_id, name = raw.get("id"), function.get("name")
     if not isinstance(call_id, str) or not isinstance(name, str):
         raise MalformedResponseError(f"tool call has no string id and name: {raw!r:.200}")
-    return ToolCallPart(call_id, name, _arguments(function.get("arguments")))
+    return ToolCallPart(call_id, name, arguments_text(function.get("arguments")))
 
 
 def _tool_calls(raw: Any) -> list[Part]:
@@ -185,7 +104,7 @@ def parse_completion(body: Any) -> Completion:
     """
     choice = _first_choice(body)
     message = choice["message"]
-    parts = parse_content(message.get("content"))
+    parts = content_parts(message.get("content"))
     parts.extend(_tool_calls(message.get("tool_calls")))
     return Completion(
         parts=parts,

@@ -14,11 +14,13 @@ usage-only chunks with `choices: []`.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic_core import from_json as loads  # about twice as fast as json.loads
 
+from databricks_claude.blocks import reasoning_entry_part, string_field
+from databricks_claude.codecs.chat.response import parse_usage
 from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import (
     Completion,
@@ -38,90 +40,10 @@ from databricks_claude.messages import (
     ToolCallStartDelta,
     UnknownPart,
 )
-from databricks_claude.response import parse_usage
+from databricks_claude.sse import DONE
 
-__all__ = ["StreamAccumulator", "aiter_sse_data", "iter_sse_data"]
+__all__ = ["StreamAccumulator"]
 
-DONE = "[DONE]"
-
-
-# ----------------------------------------------------------------------------------------------
-# SSE framing
-
-
-class _SSEDecoder:
-    """Line-by-line SSE decoding of `data:` fields; other fields and comments are ignored.
-
-    Multi-line data is joined with "\\n" as the SSE spec says. One leniency: a `data:` line that
-    starts a new JSON object right after a line that ended one is taken as a new event even
-    without the blank line between them, so streams whose blank lines were lost still decode.
-    """
-
-    __slots__ = ("_lines",)
-
-    def __init__(self) -> None:
-        self._lines: list[str] = []
-
-    def feed(self, line: str) -> str | None:
-        """Take one line; return a complete data payload when this line ends one."""
-        if line.endswith(("\n", "\r")):
-            line = line.rstrip("\r\n")
-        if not line:
-            return self.flush()
-        if not line.startswith("data:"):
-            return None  # comments (":"), event:, id:, retry:
-        value = line[6:] if line.startswith("data: ") else line[5:]
-        pending = self._lines
-        if pending and pending[-1].endswith("}") and (value.startswith("{") or value == DONE):
-            self._lines = [value]
-            return pending[0] if len(pending) == 1 else "\n".join(pending)
-        pending.append(value)
-        return None
-
-    def flush(self) -> str | None:
-        """The pending payload at an event boundary or end of input, if any."""
-        pending = self._lines
-        if not pending:
-            return None
-        self._lines = []
-        return pending[0] if len(pending) == 1 else "\n".join(pending)
-
-
-def iter_sse_data(lines: Iterable[str]) -> Iterator[str]:
-    """The `data:` payloads of an SSE stream given as lines (with or without line endings)."""
-    decoder = _SSEDecoder()
-    for line in lines:
-        payload = decoder.feed(line)
-        if payload is not None:
-            yield payload
-    payload = decoder.flush()
-    if payload is not None:
-        yield payload
-
-
-async def aiter_sse_data(lines: AsyncIterable[str]) -> AsyncIterator[str]:
-    """The async twin of `iter_sse_data`."""
-    decoder = _SSEDecoder()
-    async for line in lines:
-        payload = decoder.feed(line)
-        if payload is not None:
-            yield payload
-    payload = decoder.flush()
-    if payload is not None:
-        yield payload
-
-
-# ----------------------------------------------------------------------------------------------
-# Accumulation
-
-
-def _text_field(value: Any, what: str) -> str:
-    """A string field of a chunk ("" when absent); MalformedResponseError for any other type."""
-    if value is None:
-        return ""
-    if type(value) is not str:
-        raise MalformedResponseError(f"{what} is a {type(value).__name__}, expected a string")
-    return value
 
 
 class _ReasoningSlot:
@@ -340,27 +262,22 @@ class StreamAccumulator:
                 for entry in item.get("summary") or ():
                     self._on_summary_entry(entry, deltas)
             elif kind == "text":
-                text = _text_field(item.get("text"), "text item")
+                text = string_field(item.get("text"), "text item")
                 if text:
                     self._on_text(text, deltas)
             else:
                 self._add_fixed(UnknownPart(item))
 
     def _on_summary_entry(self, entry: Mapping[str, Any], deltas: list[Delta]) -> None:
-        kind = entry.get("type")
-        if kind == "summary_text":
-            signature = entry.get("signature")
-            if signature is not None:
-                signature = _text_field(signature, "reasoning signature")
-            self._on_reasoning(_text_field(entry.get("text"), "reasoning text"), signature,
-                               deltas)
-        elif kind == "summary_encrypted_text":
-            data = _text_field(entry.get("data"), "redacted reasoning data")
+        part = reasoning_entry_part(entry)  # the one reader of summary entries
+        if isinstance(part, ReasoningPart):
+            self._on_reasoning(part.text, part.signature, deltas)
+        elif isinstance(part, RedactedReasoningPart):
             number = self._next_reasoning_number()
-            self._add_fixed(RedactedReasoningPart(data))
-            deltas.append(RedactedReasoningDelta(data, number))
+            self._add_fixed(part)
+            deltas.append(RedactedReasoningDelta(part.data, number))
         else:
-            self._add_fixed(UnknownPart({"type": "reasoning", "summary": [entry]}))
+            self._add_fixed(part)
 
     def _on_reasoning(self, text: str, signature: str | None, deltas: list[Delta]) -> None:
         slot = self._reasoning
@@ -405,9 +322,9 @@ class StreamAccumulator:
             raise MalformedResponseError(
                 f"tool call index is a {type(index).__name__}, expected an integer")
         if call_id is not None:
-            call_id = _text_field(call_id, "tool call id")
+            call_id = string_field(call_id, "tool call id")
         if function.get("name") is not None:
-            _text_field(function["name"], "tool call name")
+            string_field(function["name"], "tool call name")
         if index is None:
             slot = self._tools[-1] if self._tools else None
         else:

@@ -1,0 +1,304 @@
+"""Neutral messages -> the chat route's `messages` list, with the checks the service makes.
+
+Assistant replay puts reasoning blocks first (the service refuses any other order), then text,
+then `tool_calls`; a pure tool-call turn is sent with `"content": null`. Blank text is dropped
+from a turn that has other content; a user or system turn with nothing else is refused, naming
+its index. Reasoning without a signature cannot be verified by the service and is dropped with
+a warning; an assistant turn left holding only reasoning is refused. Tool-call arguments must be
+a JSON object (empty arguments are sent as `"{}"`). Tool results are checked against the
+assistant turn right before them; unanswered tool calls are allowed only when that assistant
+turn is the last message. Wire facts: docs/wire-chat.md#messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from databricks_claude.blocks import part_to_block
+from databricks_claude.errors import ConfigurationError
+from databricks_claude.messages import (
+    ImagePart,
+    Message,
+    Part,
+    ReasoningPart,
+    RedactedReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+from databricks_claude.notes import warn
+from databricks_claude.profiles import ModelProfile
+
+__all__ = ["check_tool_pairing", "check_vision", "message_to_wire", "wire_messages"]
+
+
+def _is_blank(part: Part) -> bool:
+    """Text the service refuses as a block: empty or whitespace only."""
+    return isinstance(part, TextPart) and isinstance(part.text, str) and not part.text.strip()
+
+
+_REASONING_PARTS = (ReasoningPart, RedactedReasoningPart)
+
+
+def _is_unsigned(part: Part) -> bool:
+    return isinstance(part, ReasoningPart) and not part.signature
+
+
+def _where(role: str, index: int | None) -> str:
+    """How an error names a message: by its index in the caller's list when known."""
+    return f"{role} message {index}" if index is not None else f"the {role} message"
+
+
+def _tool_call_to_wire(call: ToolCallPart, where: str) -> dict[str, Any]:
+    """One replayed tool call; its arguments must be a JSON object (empty text means `{}`)."""
+    if not isinstance(call.id, str) or not call.id:
+        raise ConfigurationError(f"a tool call in {where} has an empty id; every tool call needs "
+                                 "the id the model gave it")
+    if not isinstance(call.name, str) or not call.name:
+        raise ConfigurationError(f"tool call {call.id!r} in {where} has an empty tool name")
+    arguments = call.arguments
+    if not isinstance(arguments, str):
+        raise ConfigurationError(f"tool call {call.id!r} arguments must be a JSON string, got "
+                                 f"{type(arguments).__name__}")
+    if not arguments.strip():
+        arguments = "{}"  # what a call without arguments means; the service refuses ""
+    elif not (arguments.lstrip().startswith("{") and _is_json_object(arguments)):
+        raise ConfigurationError(
+            f"tool call {call.id!r} arguments are not a JSON object: {arguments[:200]!r} (the "
+            "service only accepts an object; fix or remove this tool call and its result)")
+    return {"id": call.id, "type": "function",
+            "function": {"name": call.name, "arguments": arguments}}
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def _content_block(part: Part, role: str) -> dict[str, Any]:
+    """One request content block (text, image, reasoning, or an unknown block verbatim)."""
+    if isinstance(part, _REASONING_PARTS) and role != "assistant":
+        raise ConfigurationError(f"a {role} message cannot hold a {type(part).__name__}")
+    if isinstance(part, (ToolCallPart, ToolResultPart)):
+        raise ConfigurationError(f"a {role} message cannot hold a {type(part).__name__}")
+    return part_to_block(part)
+
+
+def _is_plain_text(parts: Sequence[Part]) -> bool:
+    return all(isinstance(p, TextPart) and p.cache_control is None for p in parts)
+
+
+def _system_to_wire(messages: Sequence[Message], index: int | None = None) -> dict[str, Any]:
+    """All system messages as one: a string joined by blank lines, or parts if any is cached.
+
+    Blank text is dropped; `index` (of the first system message) names it when nothing is left.
+    """
+    parts = [part for message in messages for part in message.parts if not _is_blank(part)]
+    if not parts:
+        raise ConfigurationError(
+            f"the system prompt ({_where('system', index)}) is empty; the service refuses "
+            "empty or whitespace-only text: give it some text or remove it")
+    if _is_plain_text(parts):
+        text = "\n\n".join(part.text for part in parts)  # type: ignore[union-attr]
+        return {"role": "system", "content": text}
+    return {"role": "system", "content": [_content_block(part, "system") for part in parts]}
+
+
+def _user_to_wire(parts: Sequence[Part], index: int | None = None) -> dict[str, Any]:
+    kept = [part for part in parts if not _is_blank(part)]
+    if not kept:
+        raise ConfigurationError(
+            f"{_where('user', index)} is empty; the service refuses empty or whitespace-only "
+            "text: give it some content or remove it")
+    if len(kept) == 1 and _is_plain_text(kept):
+        return {"role": "user", "content": kept[0].text}  # type: ignore[union-attr]
+    return {"role": "user", "content": [_content_block(part, "user") for part in kept]}
+
+
+def _tool_result_to_wire(result: ToolResultPart) -> dict[str, Any]:
+    content: str | list[dict[str, Any]]
+    if isinstance(result.content, str):
+        if result.cache_control is None or not result.content.strip():
+            content = result.content  # an empty result is accepted, an empty text block is not
+        else:
+            content = [{"type": "text", "text": result.content,
+                        "cache_control": result.cache_control}]
+    else:
+        # Several text parts stay several text blocks (no join): exactly what the tool returned.
+        content = [_content_block(part, "tool") for part in result.content
+                   if not _is_blank(part)] or ""
+        if (result.cache_control is not None and isinstance(content, list)
+                and "cache_control" not in content[-1]):
+            content[-1] = {**content[-1], "cache_control": result.cache_control}
+    return {"role": "tool", "tool_call_id": result.tool_call_id, "content": content}
+
+
+def _is_blank_text(block: dict[str, Any]) -> bool:
+    return block.get("type") == "text" and not str(block.get("text", "")).strip()
+
+
+
+def _assistant_to_wire(parts: Sequence[Part], index: int | None = None) -> dict[str, Any]:
+    """The assistant turn exactly as the service sent it: reasoning, text, then `tool_calls`.
+
+    Unsigned reasoning is dropped (with a warning): the service cannot verify it. A turn left
+    with reasoning but no text and no tool call is refused: the service refuses an assistant
+    message that ends with reasoning.
+    """
+    where = _where("assistant", index)
+    calls = [part for part in parts if isinstance(part, ToolCallPart)]
+    # The service refuses an assistant turn whose reasoning does not come first.
+    reasoning = [part for part in parts if isinstance(part, _REASONING_PARTS)]
+    if any(map(_is_unsigned, reasoning)):
+        reasoning = [part for part in reasoning if not _is_unsigned(part)]
+        warn(f"reasoning without a signature dropped from {where}: the service "
+              "cannot verify unsigned reasoning and refuses it (replay reasoning with the "
+              "signature the service gave it)")
+    rest = [part for part in parts if not isinstance(part, (ToolCallPart, *_REASONING_PARTS))]
+    if reasoning and not calls and all(map(_is_blank, rest)):
+        raise ConfigurationError(
+            f"{where} holds only reasoning, and the service refuses an assistant "
+            "message whose final block is reasoning: add the text the model answered, or "
+            "remove the message")
+    others = reasoning + rest
+    content: str | list[dict[str, Any]] | None
+    if _is_plain_text(others):
+        content = "".join(part.text for part in others)  # type: ignore[union-attr]
+        if calls and not content.strip():
+            content = None  # the service refuses empty text beside tool calls
+    else:
+        content = [_content_block(part, "assistant") for part in others]
+        content = [block for block in content if not _is_blank_text(block)] or (
+            None if calls else "")
+    wire: dict[str, Any] = {"role": "assistant", "content": content}
+    if calls:
+        wire["tool_calls"] = [_tool_call_to_wire(call, where) for call in calls]
+    return wire
+
+
+def message_to_wire(message: Message) -> dict[str, Any]:
+    """One message in the wire shape. Assistant turns are replayed exactly as received.
+
+    A `tool` message must hold exactly one `ToolResultPart`; a user message cannot hold tool
+    results here (`build_payload` splits those into tool messages).
+    """
+    role = message.role
+    if role == "assistant":
+        return _assistant_to_wire(message.parts)
+    if role == "system":
+        return _system_to_wire([message])
+    if role == "user":
+        if any(isinstance(part, ToolResultPart) for part in message.parts):
+            raise ConfigurationError("a user message with tool results needs build_payload")
+        return _user_to_wire(message.parts)
+    if role == "tool":
+        if len(message.parts) != 1 or not isinstance(message.parts[0], ToolResultPart):
+            raise ConfigurationError("a tool message must hold exactly one ToolResultPart")
+        return _tool_result_to_wire(message.parts[0])
+    raise ConfigurationError(f"unknown message role {role!r}")
+
+
+def _expand_to_wire(message: Message, index: int, last: bool) -> list[dict[str, Any]]:
+    """A message as wire messages: tool results become `tool` messages, placed first."""
+    role = message.role
+    if role == "assistant":
+        turn = _assistant_to_wire(message.parts, index)
+        content = turn["content"]
+        blank = not content or (isinstance(content, str) and not content.strip())
+        if blank and not last and "tool_calls" not in turn:
+            raise ConfigurationError(
+                f"assistant message {index} is empty; only the last message may be an empty "
+                "assistant turn: give it its text or remove it")
+        return [turn]
+    if role == "user" and not any(isinstance(part, ToolResultPart) for part in message.parts):
+        return [_user_to_wire(message.parts, index)]
+    results = [part for part in message.parts if isinstance(part, ToolResultPart)]
+    if not results:
+        return [message_to_wire(message)]
+    if role not in ("user", "tool"):
+        raise ConfigurationError(f"a {role} message cannot hold tool results")
+    wire = [_tool_result_to_wire(result) for result in results]
+    rest = [part for part in message.parts if not isinstance(part, ToolResultPart)]
+    if rest:
+        if role == "tool":
+            raise ConfigurationError("a tool message can only hold tool results")
+        if not all(map(_is_blank, rest)):  # blank text beside tool results is dropped
+            wire.append(_user_to_wire(rest, index))
+    return wire
+
+
+def wire_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """All messages, system messages merged into one first message."""
+    if not messages:
+        raise ConfigurationError("the message list is empty: a request needs at least one "
+                                 "user message")
+    first_system = next((i for i, m in enumerate(messages) if m.role == "system"), None)
+    wire = []
+    if first_system is not None:
+        systems = [message for message in messages if message.role == "system"]
+        wire.append(_system_to_wire(systems, first_system))
+    last = len(messages) - 1
+    while last >= 0 and messages[last].role == "system":
+        last -= 1
+    if last < 0:
+        raise ConfigurationError("the conversation holds only system messages: a request "
+                                 "needs at least one user message")
+    for index, message in enumerate(messages):
+        if message.role != "system":
+            wire.extend(_expand_to_wire(message, index, index == last))
+    return wire
+
+
+def check_tool_pairing(wire: Sequence[dict[str, Any]]) -> None:
+    """Every tool call answered before the next turn; every result answering the turn before it.
+
+    An assistant turn with unanswered tool calls is allowed only as the very last message.
+    """
+    pending: dict[str, None] = {}  # ordered set of calls awaiting a result
+    answered: set[str] = set()
+    for position, message in enumerate(wire):
+        role = message["role"]
+        if role == "tool":
+            call_id = message["tool_call_id"]
+            if call_id in pending:
+                del pending[call_id]
+                answered.add(call_id)
+            elif call_id in answered:
+                raise ConfigurationError(f"tool call {call_id!r} has more than one result")
+            else:
+                raise ConfigurationError(
+                    f"tool result for {call_id!r} has no matching tool call in the assistant "
+                    "message before it")
+            continue
+        if pending:
+            raise ConfigurationError(
+                f"tool call {next(iter(pending))!r} has no result before the next {role} message")
+        if role == "assistant":
+            pending, answered = _calls_of(message), set()
+            if pending and position == len(wire) - 1:
+                return
+    if pending:
+        raise ConfigurationError(
+            f"tool call {next(iter(pending))!r} has no result at the end of the conversation")
+
+
+def _calls_of(message: dict[str, Any]) -> dict[str, None]:
+    ids: dict[str, None] = {}
+    for call in message.get("tool_calls") or ():
+        if call["id"] in ids:
+            raise ConfigurationError(f"tool call id {call['id']!r} appears twice in one turn")
+        ids[call["id"]] = None
+    return ids
+
+
+def check_vision(messages: Iterable[Message], profile: ModelProfile) -> None:
+    for message in messages:
+        for part in message.parts:
+            nested = part.content if isinstance(part, ToolResultPart) else ()
+            if isinstance(part, ImagePart) or any(isinstance(p, ImagePart) for p in nested):
+                raise ConfigurationError(
+                    f"model {profile.name} does not accept images; remove the image parts")
