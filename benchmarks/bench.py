@@ -7,7 +7,8 @@ existing Databricks integrations, side by side in one run against one emulator.
     python benchmarks/bench.py --only stream --only import   # sections or rows by name
 
 Sections: import, invoke, stream, concurrent, agent. Medians over rounds, warm-ups excluded;
-each row's ratio is to the floor of its section, and budgets (DESIGN.md §7) are checked.
+each row's ratio is to the floor of its section, and budgets are checked
+(docs/design-rules.md#performance-budgets).
 """
 
 from __future__ import annotations

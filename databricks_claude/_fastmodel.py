@@ -3,8 +3,9 @@
 A framework adapter hands its framework one or two pydantic objects per streamed delta, so a
 20,000-delta answer builds tens of thousands of them. Validation costs several µs per object,
 and `model_construct` more still where a framework overrides it: enough, alone, to blow the
-streaming budget (DESIGN §7). The values an adapter builds are already exactly what validation
-would store, so `make` fills an instance the way `model_construct` does (instance dict, fields
+streaming budget (docs/design-rules.md#per-delta-cost). The values an adapter builds are
+already exactly what validation would store, so `make` fills an instance the way `model_construct`
+does (instance dict, fields
 set, extra, private), through `BaseModel`'s own slot descriptors, without its generic machinery.
 
 That shortcut is right only while pydantic stores instances this way and the framework's

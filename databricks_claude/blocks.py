@@ -5,7 +5,7 @@ it, and the adapters keep reasoning and unknown blocks in it in their message me
 (LangChain `additional_kwargs["reasoning_blocks"]`, ...) so that a replay sends them back
 exactly. Reasoning is `{"type": "reasoning", "summary": [{"type": "summary_text", "text": ...,
 "signature": ...}]}`, redacted reasoning a `summary_encrypted_text` entry; an unknown block is
-kept verbatim. Wire facts: docs/wire-chat.md#response.
+kept verbatim. Wire facts: docs/wire-chat.md#reasoning-blocks.
 """
 
 from __future__ import annotations

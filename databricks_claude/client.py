@@ -120,11 +120,6 @@ class DatabricksClaudeClient:
         return self.codec.build(messages, options or RequestOptions(), model=self.endpoint,
                                 profile=self.profile, stream=stream)
 
-    def build_payload(self, messages: Sequence[Message], options: RequestOptions | None = None,
-                      *, stream: bool = False) -> dict[str, Any]:
-        """The JSON payload for these messages (raises ConfigurationError before any I/O)."""
-        return self.build_request(messages, options, stream=stream).payload
-
     def complete(self, messages: Sequence[Message],
                  options: RequestOptions | None = None) -> Completion:
         """One completion, retried per the retry policy."""

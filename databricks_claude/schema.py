@@ -20,8 +20,9 @@ _TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # whole name: fullmatch (`$` al
 # ----------------------------------------------------------------------------------------------
 # Tool schemas
 
-# Keywords the service refuses (SPEC §2.3 tools row) or that carry no meaning once unions are
-# collapsed. `title` is dropped too: pydantic adds one per node and the model does not need it.
+# Keywords the service refuses (docs/wire-chat.md#tool-definitions) or that carry no meaning
+# once unions are collapsed. `title` is dropped too: pydantic adds one per node and the model does
+# not need it.
 _DROPPED_KEYWORDS = frozenset({
     "$schema", "$id", "$comment", "$defs", "definitions", "title", "pattern", "patternProperties",
     "prefixItems", "discriminator", "not", "if", "then", "else",

@@ -1,4 +1,4 @@
-"""Request building: every rule of DESIGN §3, checked against the real captured requests."""
+"""Request building: every rule of docs/design-rules.md, checked against the captured requests."""
 
 from __future__ import annotations
 

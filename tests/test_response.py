@@ -200,14 +200,16 @@ def test_arbitrary_message_contents_raise_only_malformed_response_error(
 
 
 # -- valid bodies: an answer is required, and it must be what the body says -------------------
-# The oracles above accept a typed error *or* an answer. A well-formed body (SPEC §3, the
-# captures in tests/fixtures) refused with MalformedResponseError would pass them, so these
+# The oracles above accept a typed error *or* an answer. A well-formed body
+# (docs/wire-chat.md#response, the captures in tests/fixtures) refused with MalformedResponseError
+# would pass them, so these
 # bodies are generated separately, each with the Completion it stands for.
 
 wire_text = st.text(max_size=12)  # any Unicode, "" included
 MODELS = ("us.anthropic.claude-3-7-sonnet-20250219-v1:0",
           "us.anthropic.claude-sonnet-4-20250514-v1:0", "global.anthropic.claude-fable-5")
-# Null fields the captures carry besides the ones the parser reads (SPEC §3.1 observations).
+# Null fields the captures carry besides the ones the parser reads
+# (docs/wire-chat.md#content-blocks).
 NULL_MESSAGE_FIELDS = ("refusal", "annotations", "audio", "function_call")
 NULL_BODY_FIELDS = ("service_tier", "system_fingerprint")
 
@@ -266,7 +268,7 @@ def tool_calls_of(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[Part]]:
 
 @st.composite
 def usages(draw: st.DrawFn) -> tuple[dict[str, Any], Usage]:
-    """A `usage` object (SPEC §3.2): cache counts and reasoning details when reported."""
+    """A `usage` object (docs/wire-chat.md#usage): cache counts, reasoning details if reported."""
     prompt, completion = draw(st.integers(0, 10**6)), draw(st.integers(0, 10**5))
     raw: dict[str, Any] = {"completion_tokens": completion, "prompt_tokens": prompt,
                            "total_tokens": prompt + completion,

@@ -1,7 +1,7 @@
 """Helpers for the wire tests: fixtures, canonical JSON, and streams built from responses.
 
-The fixtures in tests/fixtures are copies of ../shared/wire (see that folder's README for the
-source of each capture).
+The fixtures in tests/fixtures are copies of the wire captures (docs/wire-chat.md#evidence says
+where each one comes from).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _split(text: str, size: int) -> list[str]:
 def chunk(delta: dict[str, Any] | None = None, *, finish_reason: str | None = None,
           usage: dict[str, Any] | None = None, model: str = "m", chunk_id: str = "msg-1",
           choices: bool = True) -> dict[str, Any]:
-    """One chat.completion.chunk in the real key order (SPEC §4)."""
+    """One chat.completion.chunk in the real key order (docs/wire-chat.md#stream-chunks)."""
     body: dict[str, Any] = {"model": model}
     if choices:
         body["choices"] = [{"delta": {"role": "assistant", **(delta or {})}, "index": 0,

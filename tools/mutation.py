@@ -1,9 +1,9 @@
 """Mutation testing for the core's hot modules: how much of their behaviour the tests notice.
 
     python tools/mutation.py                       # the default modules, each with its own tests
-    python tools/mutation.py databricks_claude/stream.py --tests tests/test_stream.py
-    python tools/mutation.py databricks_claude/request.py --sample 250 --seed 1
-    python tools/mutation.py databricks_claude/stream.py --list        # the mutants, no run
+    python tools/mutation.py databricks_claude/codecs/chat/stream.py --tests tests/test_stream.py
+    python tools/mutation.py databricks_claude/schema.py --sample 100 --seed 1
+    python tools/mutation.py databricks_claude/codecs/chat/stream.py --list    # the mutants only
 
 Each mutant is one small change to the module's syntax tree (a comparison flipped, a boolean
 operator swapped, a condition negated, a constant changed, a return value dropped, a call
@@ -31,19 +31,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("databricks_claude", "langchain_databricks_claude", "llama_index_databricks_claude",
-          "tests", "pyproject.toml")
+COPIED = ("databricks_claude", "databricks_claude_cli", "langchain_databricks_claude",
+          "llama_index_databricks_claude", "tests", "pyproject.toml")
 
-# The hot modules of the core and the tests that own them (their own and the hostile ones).
+# The hot modules of the core and the tests that own them (their own and the hostile ones):
+# the stream accumulator, the request builder (the chat codec's request and history, the shared
+# schema cleaning and the wire-neutral rules), the response parser and the retry decisions.
+_STREAM_TESTS = ("tests/test_stream.py", "tests/test_stream_survivors.py",
+                 "tests/reliability/test_hostile_stream.py")
+_REQUEST_TESTS = ("tests/test_request.py", "tests/test_request_survivors.py",
+                  "tests/reliability/test_hostile_request.py")
+_RESPONSE_TESTS = ("tests/test_response.py", "tests/reliability/test_hostile_response.py")
 DEFAULT_TARGETS: dict[str, tuple[str, ...]] = {
-    "databricks_claude/stream.py": (
-        "tests/test_stream.py", "tests/test_stream_survivors.py",
-        "tests/reliability/test_hostile_stream.py"),
-    "databricks_claude/request.py": (
-        "tests/test_request.py", "tests/test_request_survivors.py",
-        "tests/reliability/test_hostile_request.py"),
-    "databricks_claude/response.py": (
-        "tests/test_response.py", "tests/reliability/test_hostile_response.py"),
+    "databricks_claude/codecs/chat/stream.py": _STREAM_TESTS,
+    "databricks_claude/codecs/chat/request.py": _REQUEST_TESTS,
+    "databricks_claude/codecs/chat/history.py": _REQUEST_TESTS,
+    "databricks_claude/schema.py": _REQUEST_TESTS,
+    "databricks_claude/rules/thinking.py": _REQUEST_TESTS,
+    "databricks_claude/rules/sampling.py": _REQUEST_TESTS,
+    "databricks_claude/rules/tool_choice.py": _REQUEST_TESTS,
+    "databricks_claude/codecs/chat/response.py": _RESPONSE_TESTS,
+    "databricks_claude/blocks.py": (*_RESPONSE_TESTS, *_REQUEST_TESTS),
     "databricks_claude/_retry.py": ("tests/test_client.py",),
 }
 

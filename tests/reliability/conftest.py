@@ -28,7 +28,7 @@ def _line(template: str, *required: str) -> Callable[[], str | None]:
 
 SUMMARY = [
     _line("hostile input, request builder: {request builder: cases} cases, "
-          "{request builder: payloads} payloads checked against DESIGN §3, "
+          "{request builder: payloads} payloads checked against the request rules, "
           "{request builder: typed refusals} ConfigurationErrors, 0 untyped errors",
           "request builder: cases"),
     _line("hostile input, response parser: {response parser: cases} cases, "

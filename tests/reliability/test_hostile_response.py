@@ -253,15 +253,15 @@ def _vary_block(rnd: random.Random, block: dict[str, Any]) -> dict[str, Any]:
                 if key in entry:
                     entry[key] = _rand_text(rnd, entry[key])
             if "signature" in entry and rnd.random() < 0.2:
-                del entry["signature"]  # optional (SPEC §3.1)
+                del entry["signature"]  # optional (docs/wire-chat.md#content-blocks)
             elif "signature" in entry:
                 entry["signature"] = _rand_text(rnd, entry["signature"])
     return block
 
 
 def _meaning(block: dict[str, Any]) -> list[Part]:
-    """What a well-formed block says (SPEC §3.1): text, reasoning entries, or an unknown type
-    kept verbatim."""
+    """What a well-formed block says (docs/wire-chat.md#content-blocks): text, reasoning
+    entries, or an unknown type kept verbatim."""
     if block["type"] == "text":
         return [TextPart(block["text"])]
     if block["type"] == "reasoning":
@@ -375,7 +375,7 @@ def test_every_seed_is_a_valid_body() -> None:
 
 
 def parse_usage_of(seed: dict[str, Any]) -> Usage:
-    """A seed's usage, read by hand from SPEC §3.2."""
+    """A seed's usage, read by hand from docs/wire-chat.md#usage."""
     usage = seed["usage"]
     details = usage.get("completion_tokens_details") or {}
     return Usage(usage["prompt_tokens"], usage["completion_tokens"], usage["total_tokens"],

@@ -1,6 +1,7 @@
 """The client and the emulator check each other: what the builder sends, the service accepts.
 
-DESIGN §3: never send a request that the service will reject for a reason the client can know.
+Never send a request that the service will reject for a reason the client can know
+(docs/design-rules.md#the-rule).
 The emulator is written separately from the client, from the wire captures, and refuses what
 the service refuses. So every payload `build_payload` produces from a well-formed conversation
 (non-empty turns, tool arguments that are JSON objects, reasoning replayed with the signature

@@ -7,7 +7,7 @@ its index. Reasoning without a signature cannot be verified by the service and i
 a warning; an assistant turn left holding only reasoning is refused. Tool-call arguments must be
 a JSON object (empty arguments are sent as `"{}"`). Tool results are checked against the
 assistant turn right before them; unanswered tool calls are allowed only when that assistant
-turn is the last message. Wire facts: docs/wire-chat.md#messages.
+turn is the last message. Wire facts: docs/design-rules.md#messages.
 """
 
 from __future__ import annotations

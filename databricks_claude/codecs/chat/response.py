@@ -1,8 +1,9 @@
 """A non-streaming chat completion body -> a `Completion`.
 
 `message.content` is a string when there is no reasoning and a list of blocks when there is
-(SPEC §3.1). Reasoning summary entries become `ReasoningPart`s (`summary_text`) or
-`RedactedReasoningPart`s (`summary_encrypted_text`); block types this version does not know are
+(docs/wire-chat.md#content-blocks). Reasoning summary entries become `ReasoningPart`s
+(`summary_text`) or `RedactedReasoningPart`s (`summary_encrypted_text`); block types this version
+does not know are
 kept verbatim as `UnknownPart`s so that replaying the message sends them back unchanged.
 
 `parse_completion` accepts any JSON value and raises only `MalformedResponseError` for anything
@@ -36,8 +37,9 @@ def _count(value: Any) -> int | None:
 def parse_usage(raw: Mapping[str, Any] | None) -> Usage | None:
     """Token counts from a `usage` object; None when there is none.
 
-    `prompt_tokens` already includes cached tokens (SPEC §3.2); `cache_read_input_tokens` and
-    `cache_creation_input_tokens` are reported besides it. Non-integer counts are treated as absent.
+    `prompt_tokens` already includes cached tokens (docs/wire-chat.md#usage);
+    `cache_read_input_tokens` and `cache_creation_input_tokens` are reported besides it.
+    Non-integer counts are treated as absent.
     """
     if not isinstance(raw, Mapping):
         return None

@@ -3,8 +3,9 @@
 Pure and O(n): no I/O, one JSON parse per chunk, fragments kept in lists and joined only when
 a snapshot is taken. The transport feeds it; sync and async share it.
 
-Stream shapes handled (SPEC §4): `delta.content` as a string (text) or a list (reasoning, text
-items, unknown blocks); reasoning text fragments followed by the signature in its own delta;
+Stream shapes handled (docs/wire-chat.md#stream-chunks): `delta.content` as a string (text)
+or a list (reasoning, text items, unknown blocks); reasoning text fragments followed by the
+signature in its own delta;
 signature-only reasoning (newer models); `summary_encrypted_text` (redacted reasoning); tool
 calls keyed by the wire `index` (Anthropic's content-block index: may start at 1 and skip);
 `usage` on every chunk, counted once (the last non-null value of each count wins); `[DONE]`;
