@@ -244,12 +244,14 @@ class Workspace:
             else:
                 shutil.copy2(source, self.root / name)
 
-    def run(self, module: str, source: str, tests: Sequence[str], timeout: float) -> str:
+    def run(self, module: str, source: str, tests: Sequence[str], timeout: float,
+            scale: float = 1.0) -> str:
         """Write `source` as `module`, run the tests; 'passed', 'failed' or 'timeout'."""
         (self.root / module).write_text(source)
         command = [sys.executable, "-m", "pytest", "-x", "-q", "--no-header",
                    "-p", "no:cacheprovider", "--timeout", str(int(timeout) + 1), *tests]
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        # RELIABILITY_SCALE shrinks the hostile suites' example counts (tests/reliability).
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "RELIABILITY_SCALE": str(scale)}
         try:
             done = subprocess.run(command, cwd=self.root, env=env, capture_output=True,
                                   timeout=timeout)
@@ -259,13 +261,13 @@ class Workspace:
 
 
 def run_module(module: str, tests: Sequence[str], mutants: Sequence[Mutant], workers: int,
-               base: Path) -> list[Outcome]:
+               base: Path, scale: float = 1.0) -> list[Outcome]:
     """Run every mutant of one module on `workers` private copies; the outcomes in order."""
     original = (ROOT / module).read_text()
     tree = ast.parse(original)
     spaces = [Workspace(base) for _ in range(workers)]
     started = time.perf_counter()
-    if spaces[0].run(module, original, tests, timeout=1800) != "passed":
+    if spaces[0].run(module, original, tests, 1800, scale) != "passed":
         raise SystemExit(f"the tests fail on the unmutated {module}: fix them first")
     budget = max(10.0, 3 * (time.perf_counter() - started))
     free: list[Workspace] = list(spaces)
@@ -276,7 +278,7 @@ def run_module(module: str, tests: Sequence[str], mutants: Sequence[Mutant], wor
             mutated = apply_mutant(tree, mutant)
             if mutated is None:
                 return Outcome(mutant, True, "not applicable")
-            verdict = space.run(module, ast.unparse(mutated), tests, budget)
+            verdict = space.run(module, ast.unparse(mutated), tests, budget, scale)
             return Outcome(mutant, verdict != "passed", str(verdict))
         finally:
             free.append(space)
@@ -317,6 +319,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sample", type=int, help="run a seeded sample of this many mutants")
     parser.add_argument("--seed", type=int, default=1, help="the sample's seed (default 1)")
     parser.add_argument("--workers", type=int, default=2, help="parallel copies (default 2)")
+    parser.add_argument("--scale", type=float, default=0.05,
+                        help="RELIABILITY_SCALE for the hostile suites (default 0.05)")
     parser.add_argument("--list", action="store_true", help="print the mutants and stop")
     return parser.parse_args(argv)
 
@@ -338,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not tests:
                 raise SystemExit(f"no tests for {module}: pass --tests")
             started = time.perf_counter()
-            outcomes = run_module(module, tests, mutants, args.workers, base)
+            outcomes = run_module(module, tests, mutants, args.workers, base, args.scale)
             print(report(module, outcomes, time.perf_counter() - started), flush=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
