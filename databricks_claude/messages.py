@@ -258,9 +258,13 @@ class Completion:
 
 
 # ----------------------------------------------------------------------------------------------
-# Stream deltas: emitted by `stream.StreamAccumulator.feed`, consumed by the adapters.
-# `position` is the dense 0-based order of a tool call within the answer; `index` is the wire's
-# (Anthropic content-block) index, which may start at 1 and skip.
+# Stream deltas: emitted by `codecs.chat.stream.StreamAccumulator.feed_data`, consumed by the
+# adapters. Every content delta carries `part_index`: the index, in the final `Completion.parts`,
+# of the part it belongs to (so an adapter puts it in its block without folding the deltas
+# again); -1 on a delta built by hand, and it takes no part in equality. The other numbers:
+# `part` is the dense 0-based number of a reasoning part among the reasoning parts, `position`
+# the dense 0-based order of a tool call within the answer, and `index` the wire's (Anthropic
+# content-block) index of a tool call, which may start at 1 and skip.
 
 
 @dataclass(slots=True)
@@ -268,6 +272,7 @@ class TextDelta:
     """A fragment of answer text."""
 
     text: str
+    part_index: int = field(default=-1, compare=False)
 
 
 @dataclass(slots=True)
@@ -276,6 +281,7 @@ class ReasoningDelta:
 
     text: str
     part: int
+    part_index: int = field(default=-1, compare=False)
 
 
 @dataclass(slots=True)
@@ -284,6 +290,7 @@ class SignatureDelta:
 
     signature: str
     part: int
+    part_index: int = field(default=-1, compare=False)
 
 
 @dataclass(slots=True)
@@ -292,6 +299,7 @@ class RedactedReasoningDelta:
 
     data: str
     part: int
+    part_index: int = field(default=-1, compare=False)
 
 
 @dataclass(slots=True)
@@ -302,6 +310,7 @@ class ToolCallStartDelta:
     index: int
     id: str
     name: str
+    part_index: int = field(default=-1, compare=False)
 
 
 @dataclass(slots=True)
@@ -311,6 +320,7 @@ class ToolCallArgsDelta:
     position: int
     index: int
     fragment: str
+    part_index: int = field(default=-1, compare=False)
 
 
 @dataclass(slots=True)

@@ -7,10 +7,12 @@ Every rule that changes a setting before sending (drops it, downgrades it) calls
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from types import FrameType
 
 __all__ = ["DatabricksClaudeWarning", "collecting", "warn"]
 
@@ -28,7 +30,22 @@ def warn(message: str) -> None:
     notes = _NOTES.get()
     if notes is not None:
         notes.append(message)
-    warnings.warn(message, DatabricksClaudeWarning, stacklevel=5)
+    warnings.warn(message, DatabricksClaudeWarning, stacklevel=_caller_level())
+
+
+# The packages of this project: a warning points at the first frame outside them.
+_OURS = ("databricks_claude", "langchain_databricks_claude", "llama_index_databricks_claude")
+
+
+def _caller_level() -> int:
+    """The `stacklevel` of the first frame outside this project (the caller's line), counted
+    from `warn`'s caller: the depth of the rule that warns differs from rule to rule."""
+    frame: FrameType | None = sys._getframe(2)  # the frame that called `warn`
+    level = 2
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in _OURS:
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 @contextmanager

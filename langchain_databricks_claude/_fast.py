@@ -2,11 +2,12 @@
 
 A 20,000-delta stream builds 20,000 chunks, each an `AIMessageChunk` in a `ChatGenerationChunk`.
 Validating them costs about 15-20 µs per delta, as much as all of LangChain's own per-chunk work
-(DESIGN §7), and `model_construct` is slower still (LangChain overrides it). The values built here
-are exactly what validation stores, field by field, so they fill the instances directly (as
-`databricks_claude._fastmodel.make` does, inlined here). For tool-call chunks that includes what
-`AIMessageChunk.init_tool_calls` derives: `tool_calls` / `invalid_tool_calls` from the (single)
-tool call chunk, computed with the same LangChain helpers.
+(docs/design-rules.md#per-delta-cost), and `model_construct` is slower still (LangChain
+overrides it). The values built here are exactly what validation stores, field by field, so
+they fill the instances directly (as `databricks_claude._fastmodel.make` does, inlined here).
+For tool-call chunks that includes what `AIMessageChunk.init_tool_calls` derives: `tool_calls` /
+`invalid_tool_calls` from the (single) tool call chunk, computed with the same LangChain
+helpers.
 
 Each fast helper is declared as a `databricks_claude._fastmodel.FastConstructor`, checked once
 per process (when a `ChatDatabricksClaude` is built, through `warm_up()`) against validated
@@ -14,7 +15,7 @@ construction (identical fields, types, fields set, `==`, `repr`, `model_dump()`,
 `chunk + chunk` merging alike); any helper that differs falls back to validation with a WARNING,
 so a future langchain-core or pydantic can cost speed, never correctness. `builders()` hands a
 stream the chosen plain functions. The last chunk of a stream is rare and stays validated
-(`convert`).
+(`stream`).
 """
 
 from __future__ import annotations
@@ -39,12 +40,11 @@ from databricks_claude._fastmodel import (
     set_fields_set,
     set_private,
 )
+from langchain_databricks_claude.layout import PROVIDER, REASONING_CONTENT
 
 __all__ = ["BLOCKS", "CONSTRUCTORS", "REASONING", "TEXT", "TOOL", "VALIDATED", "Builders",
            "builders"]
 
-REASONING_CONTENT = "reasoning_content"
-"""The `additional_kwargs` key of reasoning text (`convert.REASONING_CONTENT`)."""
 
 _MESSAGE_TYPE = "AIMessageChunk"
 _GENERATION_TYPE = "ChatGenerationChunk"
@@ -223,7 +223,7 @@ def _tool_chunk(call_id: str | None, name: str | None, args: str, index: int) ->
     return create_tool_call_chunk(name=name, args=args, id=call_id, index=index)
 
 
-_V1_METADATA = {"model_provider": "databricks_claude", "output_version": "v1"}  # convert.PROVIDER
+_V1_METADATA = {"model_provider": PROVIDER, "output_version": "v1"}
 
 # Every shape of argument the builders pass, and the ways partial JSON can parse: to a dict, to
 # a non-dict (an invalid call), or not at all (also invalid).

@@ -16,13 +16,15 @@ from langchain_core.messages import content as types
 
 from databricks_claude.blocks import part_to_block as part_to_wire
 from databricks_claude.messages import ReasoningLike, ReasoningPart, RedactedReasoningPart
-from langchain_databricks_claude.convert import (
+from langchain_databricks_claude.layout import (
     PROVIDER,
     REASONING_BLOCKS,
     REASONING_CONTENT,
     REDACTED,
-    _content_tool_calls,
+)
+from langchain_databricks_claude.replay import (
     content_reasoning,
+    content_tool_calls,
     parse_wire_reasoning,
 )
 
@@ -97,7 +99,7 @@ def _tool_blocks(message: AIMessage, present: set[Any]) -> list[types.ContentBlo
     Without `tool_calls`, the calls are those of the content (Anthropic `tool_use` blocks), as
     for a replay: the blocks show the calls that would be sent.
     """
-    calls = message.tool_calls or _content_tool_calls(message.content)
+    calls = message.tool_calls or content_tool_calls(message.content)
     return [
         {"type": "tool_call", "id": c.get("id"), "name": c["name"], "args": c["args"]}
         for c in calls

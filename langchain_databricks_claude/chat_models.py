@@ -1,7 +1,8 @@
 """`ChatDatabricksClaude`: Claude on Databricks Model Serving as a LangChain chat model.
 
-A thin layer over the core `DatabricksClaudeClient`: it converts messages (see `convert`),
-gathers the per-call options, and maps results and errors back to LangChain. Reasoning is kept
+A thin layer over the core `DatabricksClaudeClient`: it converts messages to the neutral model
+(`inbound`, `replay`), gathers the per-call options, and maps results (`outbound`, `stream`)
+and errors (`errors`) back to LangChain. Reasoning is kept
 and replayed exactly, which is what makes thinking + tools + multi-turn work.
 """
 
@@ -27,18 +28,15 @@ from databricks_claude.errors import DatabricksClaudeError
 from databricks_claude.kit.clients import CLIENTS, CONNECTION_FIELDS, TRANSPORT_FIELDS, new_client
 from databricks_claude.kit.options import OPTION_FIELDS, call_options
 from databricks_claude.kit.secrets import without_secrets
-from databricks_claude.messages import Message, RequestOptions, ThinkingSetting, ToolSpec
+from databricks_claude.messages import Message, RequestOptions, ThinkingSetting
 from databricks_claude.profiles import get_profile
 from databricks_claude.rules.thinking import EFFORTS, thinking_on
 from databricks_claude.rules.tool_choice import validate_tool_choice
-from langchain_databricks_claude.convert import (
-    StreamChunkBuilder,
-    V1StreamChunkBuilder,
-    completion_to_message,
-    to_neutral_messages,
-)
 from langchain_databricks_claude.errors import to_langchain_error
-from langchain_databricks_claude.tools import BoundTool, to_tool_spec
+from langchain_databricks_claude.inbound import to_neutral_messages
+from langchain_databricks_claude.outbound import to_ai_message
+from langchain_databricks_claude.stream import StreamChunkBuilder, V1StreamChunkBuilder
+from langchain_databricks_claude.tools import BoundTool, to_tool_spec, to_tool_specs
 
 if TYPE_CHECKING:
     from databricks_claude.client import DatabricksClaudeClient
@@ -183,8 +181,9 @@ class ChatDatabricksClaude(BaseChatModel):
         return {"token": "DATABRICKS_TOKEN", "client_secret": "DATABRICKS_CLIENT_SECRET"}
 
     def __getstate__(self) -> dict[Any, Any]:
-        """Pickles carry no secret (DESIGN §5): `token` and `client_secret` are left out and,
-        as after `dumpd`/`load`, come from the environment (or the SDK) where it is unpickled."""
+        """Pickles carry no secret (docs/design-rules.md#secrets): `token` and `client_secret`
+        are left out and, as after `dumpd`/`load`, come from the environment (or the SDK) where
+        it is unpickled."""
         return without_secrets(super().__getstate__(), self.lc_secrets)
 
     @property
@@ -198,7 +197,7 @@ class ChatDatabricksClaude(BaseChatModel):
         """LangChain's profile dict from the core's model profile for this endpoint."""
         core = get_profile(self.endpoint)
         # Remote image URLs are passed through, but the service is not known to fetch them
-        # (SPEC §9 item 9): only base64 data is advertised.
+        # (docs/wire-chat.md#images): only base64 data is advertised.
         profile = LCModelProfile(
             max_input_tokens=core.context_window, max_output_tokens=core.max_output_tokens,
             text_inputs=True, image_inputs=core.vision, image_url_inputs=False,
@@ -270,10 +269,11 @@ class ChatDatabricksClaude(BaseChatModel):
         cache_system = kwargs.get("cache_system_prompt", self.cache_system_prompt)
         fields = {name: getattr(self, name) for name in OPTION_FIELDS}
         fields["stop"] = stop if stop is not None else self.stop
+        tools = kwargs.get("tools")  # bound tools carry their spec; anything else is converted
         options = call_options(fields, {k: v for k, v in kwargs.items() if k != "stop"},
                                root=(self.model_kwargs, self.extra_body),
                                framework_keys=_FRAMEWORK_KWARGS,
-                               tools=_tool_specs(kwargs.get("tools")))
+                               tools=to_tool_specs(tools) if tools else None)
         return _Call(
             client=self.client(endpoint),
             messages=to_neutral_messages(messages, cache_system_prompt=bool(cache_system)),
@@ -290,7 +290,7 @@ class ChatDatabricksClaude(BaseChatModel):
             completion = call.client.complete(call.messages, call.options)
         except DatabricksClaudeError as error:
             raise to_langchain_error(error, model_name=call.model_name) from error.__cause__
-        return self._result(completion_to_message(completion, model_name=call.model_name))
+        return self._result(to_ai_message(completion, model_name=call.model_name))
 
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
@@ -300,7 +300,7 @@ class ChatDatabricksClaude(BaseChatModel):
             completion = await call.client.acomplete(call.messages, call.options)
         except DatabricksClaudeError as error:
             raise to_langchain_error(error, model_name=call.model_name) from error.__cause__
-        return self._result(completion_to_message(completion, model_name=call.model_name))
+        return self._result(to_ai_message(completion, model_name=call.model_name))
 
     @staticmethod
     def _result(message: AIMessage) -> ChatResult:
@@ -316,10 +316,10 @@ class ChatDatabricksClaude(BaseChatModel):
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
-        convert = self._chunk_builder(call).convert
+        feed = self._chunk_builder(call).feed
         try:
             for delta in call.client.stream(call.messages, call.options):
-                chunk = convert(delta)
+                chunk = feed(delta)
                 if chunk is not None:
                     if run_manager is not None:
                         run_manager.on_llm_new_token(chunk.text, chunk=chunk)
@@ -331,10 +331,10 @@ class ChatDatabricksClaude(BaseChatModel):
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
-        convert = self._chunk_builder(call).convert
+        feed = self._chunk_builder(call).feed
         try:
             async for delta in call.client.astream(call.messages, call.options):
-                chunk = convert(delta)
+                chunk = feed(delta)
                 if chunk is not None:
                     if run_manager is not None:
                         await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
@@ -394,10 +394,3 @@ class ChatDatabricksClaude(BaseChatModel):
         if kwargs:
             raise ValueError(f"unexpected arguments: {sorted(kwargs)}")
         return structured_output(self, schema, method=method, include_raw=include_raw)
-
-
-def _tool_specs(tools: Any) -> list[ToolSpec] | None:
-    """The specs of the `tools` kwarg: bound tools carry theirs; anything else is converted."""
-    if not tools:
-        return None
-    return [tool.spec if isinstance(tool, BoundTool) else to_tool_spec(tool) for tool in tools]

@@ -20,7 +20,7 @@ from langchain_core.exceptions import LangChainException
 from langchain_core.messages import AIMessage
 
 import databricks_claude.errors as core
-from langchain_databricks_claude.convert import completion_to_message
+from langchain_databricks_claude.outbound import to_ai_message
 
 __all__ = [
     "APIConnectionError",
@@ -157,5 +157,5 @@ def to_langchain_error(error: core.DatabricksClaudeError, *, model_name: str = "
     converted.__cause__ = error.__cause__
     converted.__suppress_context__ = True
     if isinstance(error, core.StreamInterruptedError):
-        converted.partial_message = completion_to_message(error.partial, model_name=model_name)
+        converted.partial_message = to_ai_message(error.partial, model_name=model_name)
     return cast("Exception", converted)

@@ -2,10 +2,11 @@
 
 Every method (`function_calling`, `json_schema`, `json_mode`) uses the tool route: the schema
 becomes one tool and the answer is that tool call's arguments. `response_format` is not used:
-SPEC §2.3 records it as unreliable for Claude on Databricks (refused outright by the newest
-models). Without thinking the tool is forced (`tool_choice` = its name). With thinking on,
-Claude cannot be forced to call a tool, so the tool choice stays `auto` and a system
-instruction asks for the call; an answer without it raises `OutputParserException`.
+it is unreliable for Claude on Databricks, refused outright by the newest models
+(docs/wire-chat.md#response-format). Without thinking the tool is forced (`tool_choice` = its
+name). With thinking on, Claude cannot be forced to call a tool, so the tool choice stays
+`auto` and a system instruction asks for the call; an answer without it raises
+`OutputParserException`.
 
 Whether thinking is on is read from the model's `thinking` field: kwargs bound with `.bind()`
 never reach `with_structured_output` (LangChain forwards the call on a binding to the unbound

@@ -2,9 +2,9 @@
 
 A 20,000-delta stream builds 20,000 `ChatResponse`s, each with a `ChatMessage` and a block or two.
 Pydantic validation costs about 6 µs per chunk there and `model_construct` more still, which alone
-would blow the streaming budget (DESIGN §7). The values built here are already of the right types,
-so these helpers fill the instance dict directly, exactly as `model_construct` does, minus its
-generic machinery (`databricks_claude._fastmodel`).
+would blow the streaming budget (docs/design-rules.md#per-delta-cost). The values built here are
+already of the right types, so these helpers fill the instance dict directly, exactly as
+`model_construct` does, minus its generic machinery (`databricks_claude._fastmodel`).
 
 Each helper is declared as a `FastConstructor`, checked once per process (when a
 `DatabricksClaude` is built, through `warm_up()`) against validated objects; should a future

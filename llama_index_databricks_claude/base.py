@@ -1,16 +1,14 @@
 """`DatabricksClaude`: Claude on Databricks Model Serving as a llama-index-core FunctionCallingLLM.
 
-A thin layer over the core `DatabricksClaudeClient`: messages are converted by `convert`, every
-request rule (thinking, sampling, tool choice, schemas) lives in the core, and the client is built
-once per object, on first use, and reused.
+A thin layer over the core `DatabricksClaudeClient`: messages are converted to the neutral model
+by `inbound` and answers back by `outbound` and `stream` (the layout: `layout`), every request
+rule (thinking, sampling, tool choice, schemas) lives in the core, and the client is built once
+per object, on first use, and reused.
 
 Decisions:
 
-* Reasoning is `ThinkingBlock`s before the `TextBlock` in `message.blocks` (signature in
-  `additional_information["signature"]`; redacted reasoning as `{"redacted": True, "data": ...}`),
-  streamed as `ChatResponse.additional_kwargs["thinking_delta"]`. They are replayed exactly.
-* Tool calls are `ToolCallBlock`s whose `tool_kwargs` is the arguments JSON text as received, so
-  a replay is byte-exact; `get_tool_calls_from_response` parses it (tolerating partial JSON).
+* Reasoning and tool calls are kept and replayed exactly (`layout`);
+  `get_tool_calls_from_response` parses a call's arguments text (tolerating partial JSON).
 * `allow_parallel_tool_calls` is never sent (the service refuses `parallel_tool_calls`). When it
   is False, `chat_with_tools` / `achat_with_tools` keep only the first tool call of the answer,
   as the other LlamaIndex integrations do; streamed answers are left whole.
@@ -27,8 +25,7 @@ Decisions:
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.generic_utils import (
@@ -47,14 +44,12 @@ from llama_index.core.base.llms.types import (
     CompletionResponseGen,
     LLMMetadata,
     MessageRole,
-    ToolCallBlock,
 )
 from llama_index.core.bridge.pydantic import Field, SecretStr
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from llama_index.core.llms.utils import parse_partial_json
 
 from databricks_claude._fastmodel import warm_up
 from databricks_claude.kit.clients import CLIENTS, CONNECTION_FIELDS, TRANSPORT_FIELDS, new_client
@@ -63,13 +58,11 @@ from databricks_claude.kit.secrets import without_secrets
 from databricks_claude.messages import RequestOptions
 from databricks_claude.profiles import ModelProfile, get_profile
 from databricks_claude.rules.thinking import thinking_on
-from llama_index_databricks_claude.convert import (
-    THINKING_KEY,
-    ChatStreamConverter,
-    to_chat_response,
-    to_core_messages,
-    to_tool_specs,
-)
+from llama_index_databricks_claude.inbound import to_neutral_messages
+from llama_index_databricks_claude.layout import THINKING_KEY
+from llama_index_databricks_claude.outbound import to_chat_response
+from llama_index_databricks_claude.stream import achunks, chunks
+from llama_index_databricks_claude.tools import keep_first_tool_call, to_tool_specs, tool_selections
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -77,6 +70,7 @@ if TYPE_CHECKING:
     from databricks_claude.client import DatabricksClaudeClient
 
 __all__ = ["DatabricksClaude"]
+
 
 class DatabricksClaude(FunctionCallingLLM):
     """Claude on a Databricks serving endpoint, with reasoning kept and replayed.
@@ -154,9 +148,10 @@ class DatabricksClaude(FunctionCallingLLM):
             **kwargs)
 
     def __getstate__(self) -> dict[Any, Any]:
-        """Pickles carry no secret (DESIGN §5): `token` and `client_secret` are left out and,
-        where the pickle is loaded, come from the environment (`DATABRICKS_TOKEN`,
-        `DATABRICKS_CLIENT_SECRET`) or databricks-sdk. The core client is never pickled."""
+        """Pickles carry no secret (docs/design-rules.md#secrets): `token` and `client_secret`
+        are left out and, where the pickle is loaded, come from the environment
+        (`DATABRICKS_TOKEN`, `DATABRICKS_CLIENT_SECRET`) or databricks-sdk. The core client is
+        never pickled."""
         return without_secrets(super().__getstate__())
 
     @classmethod
@@ -238,27 +233,25 @@ class DatabricksClaude(FunctionCallingLLM):
         return await self._astream_chat(messages, **kwargs)
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        core_messages, options = to_core_messages(messages), self._options(kwargs)
-        completion = self.client.complete(core_messages, options)
+        neutral, options = to_neutral_messages(messages), self._options(kwargs)
+        completion = self.client.complete(neutral, options)
         return to_chat_response(completion)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        core_messages, options = to_core_messages(messages), self._options(kwargs)
-        completion = await self.client.acomplete(core_messages, options)
+        neutral, options = to_neutral_messages(messages), self._options(kwargs)
+        completion = await self.client.acomplete(neutral, options)
         return to_chat_response(completion)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         # Converted now, so that bad input fails at the call rather than at the first chunk.
         options = self._options(kwargs)
-        deltas = self.client.stream(to_core_messages(messages), options)
-        return _chunks(deltas, ChatStreamConverter())
+        return chunks(self.client.stream(to_neutral_messages(messages), options))
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         options = self._options(kwargs)
-        deltas = self.client.astream(to_core_messages(messages), options)
-        return _achunks(deltas, ChatStreamConverter())
+        return achunks(self.client.astream(to_neutral_messages(messages), options))
 
     # -- complete (a prompt is one user message) ---------------------------------------------
 
@@ -323,7 +316,7 @@ class DatabricksClaude(FunctionCallingLLM):
     ) -> ChatResponse:
         """Keep only the first tool call when parallel calls are not allowed."""
         if not allow_parallel_tool_calls:
-            _keep_first_tool_call(response)
+            keep_first_tool_call(response)
         return response
 
     def get_tool_calls_from_response(
@@ -333,8 +326,7 @@ class DatabricksClaude(FunctionCallingLLM):
         **kwargs: Any,
     ) -> list[ToolSelection]:
         """The tool calls of a response or a streamed chunk (partial arguments tolerated)."""
-        calls = [_tool_selection(block) for block in response.message.blocks
-                 if isinstance(block, ToolCallBlock)]
+        calls = tool_selections(response)
         if not calls and error_on_no_tool_call:
             raise ValueError(self._no_tool_call_message(response, kwargs))
         return calls
@@ -356,55 +348,4 @@ class DatabricksClaude(FunctionCallingLLM):
         if isinstance(raw, dict) and isinstance(raw.get(THINKING_KEY), bool):
             return bool(raw[THINKING_KEY])
         return thinking_on(kwargs.get("thinking", self.thinking))
-
-
-def _tool_selection(block: ToolCallBlock) -> ToolSelection:
-    arguments = block.tool_kwargs
-    if isinstance(arguments, str):
-        arguments = _parse_arguments(arguments)
-    return ToolSelection(tool_id=block.tool_call_id or "", tool_name=block.tool_name,
-                         tool_kwargs=arguments)
-
-
-def _parse_arguments(text: str) -> dict[str, Any]:
-    """Arguments JSON, complete or cut off mid-stream; `{}` when nothing parses yet."""
-    if not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        try:
-            value = parse_partial_json(text)
-        except (ValueError, TypeError):
-            return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _keep_first_tool_call(response: ChatResponse) -> None:
-    """Drop every tool call but the first, from the blocks and their OpenAI-form mirror."""
-    message = response.message
-    blocks = message.blocks
-    calls = [i for i, block in enumerate(blocks) if isinstance(block, ToolCallBlock)]
-    if len(calls) > 1:
-        dropped = set(calls[1:])
-        message.blocks = [b for i, b in enumerate(blocks) if i not in dropped]
-    legacy = message.additional_kwargs.get("tool_calls")
-    if isinstance(legacy, list) and len(legacy) > 1:
-        message.additional_kwargs["tool_calls"] = legacy[:1]
-
-
-def _chunks(deltas: Iterator[Any], converter: ChatStreamConverter) -> ChatResponseGen:
-    for delta in deltas:
-        chunk = converter.feed(delta)
-        if chunk is not None:
-            yield chunk
-
-
-async def _achunks(
-    deltas: AsyncIterator[Any], converter: ChatStreamConverter
-) -> ChatResponseAsyncGen:
-    async for delta in deltas:
-        chunk = converter.feed(delta)
-        if chunk is not None:
-            yield chunk
 

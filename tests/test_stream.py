@@ -387,6 +387,115 @@ def test_chunk_without_content_and_role_only_delta() -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# Part indices: every content delta names the part of the final completion it belongs to
+
+
+def part_indices(deltas: list[Delta]) -> list[int]:
+    """The `part_index` of each content delta, in order, after checking that each names a part
+    of the final completion of the delta's kind and that each part's deltas rebuild it."""
+    parts = final(deltas).parts
+    fragments: dict[int, list[str]] = {}
+    indices: list[int] = []
+    for delta in deltas[:-1]:
+        assert not isinstance(delta, FinishDelta)
+        at = delta.part_index
+        assert 0 <= at < len(parts), delta
+        part = parts[at]
+        indices.append(at)
+        if isinstance(delta, (TextDelta, ReasoningDelta)):
+            assert isinstance(part, TextPart if isinstance(delta, TextDelta) else ReasoningPart)
+            fragments.setdefault(at, []).append(delta.text)
+        elif isinstance(delta, SignatureDelta):
+            assert isinstance(part, ReasoningPart) and part.signature == delta.signature
+        elif isinstance(delta, RedactedReasoningDelta):
+            assert part == RedactedReasoningPart(delta.data)
+        elif isinstance(delta, ToolCallStartDelta):
+            assert isinstance(part, ToolCallPart) and part.id.endswith(delta.id)
+            fragments.setdefault(at, [])
+        else:
+            assert isinstance(part, ToolCallPart)
+            fragments.setdefault(at, []).append(delta.fragment)
+    for at, pieces in fragments.items():
+        part, joined = parts[at], "".join(pieces)
+        if isinstance(part, ToolCallPart):  # a call whose arguments never came has "{}"
+            assert joined == part.arguments or (not joined and part.arguments == "{}"), part
+        else:
+            assert isinstance(part, (TextPart, ReasoningPart)) and joined == part.text, part
+    return indices
+
+
+def test_part_indices_of_the_captured_stream() -> None:
+    payloads = list(iter_sse_data(fixture_text("stream_reasoning_then_text.sse").splitlines()))
+    _, deltas = run(payloads)
+    assert part_indices(deltas) == [0, 0, 0, 1]
+
+
+@pytest.mark.parametrize("size", [1, 3, 1000])
+def test_part_indices_of_reasoning_redacted_text_and_tools(size: int) -> None:
+    body = load_fixture("seed_response_thinking_tools.json")
+    message = body["choices"][0]["message"]
+    message["content"].insert(1, {"type": "reasoning", "summary": [
+        {"type": "summary_encrypted_text", "data": "opaque=="}]})
+    message["tool_calls"].append({"id": "toolu_2", "type": "function", "function": {
+        "name": "get_weather", "arguments": '{"location":"大阪"}'}})
+    _, deltas = run(stream_from_response(body, size=size))
+    kinds = [type(p).__name__ for p in final(deltas).parts]
+    assert kinds == ["ReasoningPart", "RedactedReasoningPart", "TextPart", "ToolCallPart",
+                     "ToolCallPart"]
+    assert sorted(set(part_indices(deltas))) == [0, 1, 2, 3, 4]
+
+
+def test_part_indices_of_text_then_two_tools_at_wire_indices_1_and_2() -> None:
+    _, deltas = run_chunks(chunk({"content": "a"}), chunk({"content": "b"}),
+                           chunk(tool_header(1, "x", "f")), chunk(tool_args(1, "{}")),
+                           chunk(tool_header(2, "y", "g")), chunk(tool_args(2, "{}")),
+                           chunk(finish_reason="tool_calls"))
+    assert part_indices(deltas) == [0, 0, 1, 1, 2, 2]
+
+
+def test_part_indices_of_interleaved_tool_fragments() -> None:
+    _, deltas = run_chunks(chunk(tool_header(5, "a", "f")), chunk(tool_header(9, "b", "g")),
+                           chunk(tool_args(5, '{"x":1}')), chunk(tool_args(9, '{"y":2}')),
+                           chunk(tool_args(None, "")), chunk(finish_reason="tool_calls"))
+    assert part_indices(deltas) == [0, 1, 0, 1]
+
+
+def test_an_unknown_block_takes_an_index_without_a_delta() -> None:
+    block = {"type": "citation", "cited_text": "x"}
+    _, deltas = run_chunks(chunk({"content": "a"}), chunk({"content": [block]}),
+                           chunk({"content": "b"}), chunk(finish_reason="stop"))
+    assert part_indices(deltas) == [0, 2]
+
+
+def test_part_indices_of_reasoning_around_text_and_redacted_reasoning() -> None:
+    entry = {"type": "summary_encrypted_text", "data": "xyz"}
+    _, deltas = run_chunks(chunk(reasoning_delta("a")), chunk({"content": "t"}),
+                           chunk({"content": [{"type": "reasoning", "summary": [entry]}]}),
+                           chunk(reasoning_delta("b")), chunk(reasoning_delta("", "s")),
+                           chunk(reasoning_delta("c")), chunk(finish_reason="stop"))
+    assert [type(d).__name__ for d in deltas[:-1]] == [
+        "ReasoningDelta", "TextDelta", "RedactedReasoningDelta", "ReasoningDelta",
+        "SignatureDelta", "ReasoningDelta"]
+    assert part_indices(deltas) == [0, 1, 2, 3, 3, 4]
+    reasoning = (ReasoningDelta, SignatureDelta, RedactedReasoningDelta)
+    # `part`, unlike `part_index`, numbers the reasoning parts only.
+    assert [d.part for d in deltas if isinstance(d, reasoning)] == [0, 1, 2, 2, 3]
+
+
+def test_a_new_id_at_a_reused_index_is_a_new_part() -> None:
+    _, deltas = run_chunks(chunk(tool_header(0, "a", "f")), chunk(tool_args(0, "{}")),
+                           chunk(tool_header(0, "b", "g")), chunk(tool_args(0, "{}")),
+                           chunk(finish_reason="tool_calls"))
+    assert part_indices(deltas) == [0, 0, 1, 1]
+
+
+def test_part_index_takes_no_part_in_equality() -> None:
+    assert TextDelta("a", 3) == TextDelta("a")
+    assert ToolCallArgsDelta(0, 1, "{}", 2) == ToolCallArgsDelta(0, 1, "{}")
+    assert TextDelta("a").part_index == -1  # built by hand: no part named
+
+
+# ----------------------------------------------------------------------------------------------
 # Malformed input
 
 

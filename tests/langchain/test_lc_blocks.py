@@ -19,7 +19,8 @@ from lc_helpers import PNG_B64, MakeLLM
 
 from databricks_claude.emulator import Emulator, ScriptedReply, ScriptedToolCall
 from langchain_databricks_claude.blocks import translate_content, translate_content_chunk
-from langchain_databricks_claude.convert import PROVIDER, ai_to_neutral
+from langchain_databricks_claude.layout import PROVIDER
+from langchain_databricks_claude.replay import ai_to_neutral
 
 OURS = {"model_provider": PROVIDER}
 

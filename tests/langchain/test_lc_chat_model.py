@@ -469,7 +469,7 @@ def test_protocol_event_stream(make_llm: MakeLLM, emulator: Emulator) -> None:
     """`stream_events(version="v3")`: a valid lifecycle whose output replays exactly."""
     from langchain_tests.utils.stream_lifecycle import assert_valid_event_stream
 
-    from langchain_databricks_claude.convert import ai_to_neutral
+    from langchain_databricks_claude.replay import ai_to_neutral
 
     llm = make_llm(thinking=True, max_tokens=4096)
     emulator.script(SCRIPT, SCRIPT)

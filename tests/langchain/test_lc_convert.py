@@ -37,16 +37,11 @@ from databricks_claude.messages import (
     Usage,
 )
 from langchain_databricks_claude.blocks import translate_content, translate_content_chunk
-from langchain_databricks_claude.convert import (
-    PROVIDER,
-    StreamChunkBuilder,
-    V1StreamChunkBuilder,
-    ai_to_neutral,
-    completion_to_message,
-    image_url,
-    to_neutral_messages,
-    usage_to_metadata,
-)
+from langchain_databricks_claude.inbound import image_url, to_neutral_messages
+from langchain_databricks_claude.layout import PROVIDER
+from langchain_databricks_claude.outbound import to_ai_message, usage_to_metadata
+from langchain_databricks_claude.replay import ai_to_neutral
+from langchain_databricks_claude.stream import StreamChunkBuilder, V1StreamChunkBuilder
 
 PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5Er"
        "kJggg==")
@@ -80,7 +75,7 @@ def _stream_message(body: dict[str, Any],
     chunks = []
     for data in stream_from_response(body):
         for delta in accumulator.feed_data(data):
-            chunk = builder.convert(delta)
+            chunk = builder.feed(delta)
             if chunk is not None:
                 chunks.append(chunk.message)
     total = chunks[0]
@@ -206,7 +201,7 @@ def test_anthropic_tool_results_in_a_human_turn() -> None:
 def test_invoke_message_replays_exactly(name: str) -> None:
     body = RESPONSES[name]()
     completion = parse_completion(body)
-    message = completion_to_message(completion, model_name=ENDPOINT)
+    message = to_ai_message(completion, model_name=ENDPOINT)
     replayed = ai_to_neutral(message)
     assert replayed.parts == completion.parts
     service_message = body["choices"][0]["message"]
@@ -217,7 +212,7 @@ def test_invoke_message_replays_exactly(name: str) -> None:
 
 def test_replay_is_byte_exact_for_arguments() -> None:
     body = _redacted_response()
-    message = completion_to_message(parse_completion(body), model_name=ENDPOINT)
+    message = to_ai_message(parse_completion(body), model_name=ENDPOINT)
     [call] = ai_to_neutral(message).tool_calls
     assert call.arguments == '{"location": "東京",  "unit": "celsius"}'
     edited = message.model_copy(deep=True)
@@ -229,7 +224,7 @@ def test_replay_is_byte_exact_for_arguments() -> None:
 @pytest.mark.parametrize("name", sorted(RESPONSES))
 def test_v1_content_replays_exactly(name: str) -> None:
     completion = parse_completion(RESPONSES[name]())
-    message = completion_to_message(completion, model_name=ENDPOINT)
+    message = to_ai_message(completion, model_name=ENDPOINT)
     v1 = AIMessage(content=message.content_blocks,  # type: ignore[arg-type]
                    tool_calls=message.tool_calls,
                    response_metadata={**message.response_metadata, "output_version": "v1"})
@@ -273,7 +268,7 @@ def test_pure_tool_call_turn_has_no_text_part() -> None:
 
 def test_invoke_message_layout() -> None:
     completion = parse_completion(load_fixture("seed_response_thinking_tools.json"))
-    message = completion_to_message(completion, model_name=ENDPOINT)
+    message = to_ai_message(completion, model_name=ENDPOINT)
     assert message.content == "東京の現在の天気情報を取得します。"
     assert message.additional_kwargs["reasoning_content"] == completion.reasoning_text
     [block] = message.additional_kwargs["reasoning_blocks"]
@@ -291,7 +286,7 @@ def test_invoke_message_layout() -> None:
 
 
 def test_content_blocks_show_standard_reasoning() -> None:
-    message = completion_to_message(parse_completion(_redacted_response()), model_name=ENDPOINT)
+    message = to_ai_message(parse_completion(_redacted_response()), model_name=ENDPOINT)
     blocks = message.content_blocks
     assert [b["type"] for b in blocks] == ["reasoning", "reasoning", "text", "tool_call"]
     assert blocks[0] == {"type": "reasoning", "extras": {"redacted_content": "EnCrYpTeD=="}}
@@ -315,7 +310,7 @@ def test_usage_details() -> None:
 
 def test_invalid_tool_arguments_are_kept_as_invalid_calls() -> None:
     completion = Completion([ToolCallPart("c1", "f", '{"a": ')], "tool_calls")
-    message = completion_to_message(completion, model_name=ENDPOINT)
+    message = to_ai_message(completion, model_name=ENDPOINT)
     assert message.tool_calls == []
     assert message.invalid_tool_calls[0]["args"] == '{"a": '
 
@@ -326,7 +321,7 @@ def test_invalid_tool_arguments_are_kept_as_invalid_calls() -> None:
 @pytest.mark.parametrize("name", sorted(RESPONSES))
 def test_stream_sum_equals_invoke(name: str) -> None:
     body = RESPONSES[name]()
-    invoked = completion_to_message(parse_completion(body), model_name=ENDPOINT)
+    invoked = to_ai_message(parse_completion(body), model_name=ENDPOINT)
     chunks, total = _stream_message(body)
     assert total.content == invoked.content
     assert total.additional_kwargs == invoked.additional_kwargs
@@ -376,7 +371,7 @@ def test_chunk_translator_for_partial_tool_calls() -> None:
 @pytest.mark.parametrize("name", sorted(RESPONSES))
 def test_v1_stream_sum(name: str) -> None:
     body = RESPONSES[name]()
-    invoked = completion_to_message(parse_completion(body), model_name=ENDPOINT)
+    invoked = to_ai_message(parse_completion(body), model_name=ENDPOINT)
     chunks, total = _stream_message(body, V1StreamChunkBuilder)
     expected = translate_content(invoked)
     got = [{k: v for k, v in b.items() if k != "index"} for b in total.content]  # type: ignore[union-attr]
@@ -387,10 +382,30 @@ def test_v1_stream_sum(name: str) -> None:
     assert ai_to_neutral(total).parts == ai_to_neutral(invoked).parts
 
 
+def test_v1_block_indices_are_the_part_indices() -> None:
+    """Each v1 block's index is its part's index in the completion (an unknown block takes one
+    without a chunk); the answer text stays one block, at its first part's index."""
+    accumulator, builder = StreamAccumulator(), V1StreamChunkBuilder(ENDPOINT)
+    call = {"index": 1, "id": "c1", "type": "function", "function": {"name": "f",
+                                                                      "arguments": "{}"}}
+    chunks = []
+    for delta in ({"content": [{"type": "citation", "n": 1}]}, {"content": "a"},
+                  {"tool_calls": [call]}, {"content": "b"}):
+        for core_delta in accumulator.feed_chunk({"choices": [{"index": 0, "delta": delta}]}):
+            chunk = builder.feed(core_delta)
+            assert chunk is not None
+            chunks.append(chunk.message)
+    assert [b["index"] for c in chunks for b in c.content] == [1, 2, 2, 1]  # type: ignore[index]
+    total = chunks[0] + chunks[1] + chunks[2] + chunks[3]
+    assert [(b["type"], b["index"]) for b in total.content] == [  # type: ignore[index]
+        ("text", 1), ("tool_call_chunk", 2)]
+    assert total.content[0]["text"] == "ab"  # type: ignore[index]
+
+
 def test_v1_signature_block_merges_into_its_reasoning_block() -> None:
     builder = V1StreamChunkBuilder(ENDPOINT)
-    a = builder.convert(SignatureDelta("sig", 0))
-    b = builder.convert(FinishDelta(Completion([ReasoningPart("", "sig"), TextPart("x")], "stop")))
+    a = builder.feed(SignatureDelta("sig", 0, 0))
+    b = builder.feed(FinishDelta(Completion([ReasoningPart("", "sig"), TextPart("x")], "stop")))
     assert a is not None and b is not None
     total = a.message + b.message
     assert total.content == [{"type": "reasoning", "reasoning": "", "index": 0,

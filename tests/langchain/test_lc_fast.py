@@ -37,12 +37,8 @@ from databricks_claude.messages import (
     ToolCallStartDelta,
 )
 from langchain_databricks_claude import ChatDatabricksClaude, _fast
-from langchain_databricks_claude.convert import (
-    PROVIDER,
-    REASONING_CONTENT,
-    StreamChunkBuilder,
-    V1StreamChunkBuilder,
-)
+from langchain_databricks_claude.layout import PROVIDER, REASONING_CONTENT
+from langchain_databricks_claude.stream import StreamChunkBuilder, V1StreamChunkBuilder
 
 V1_META = {"model_provider": PROVIDER, "output_version": "v1"}
 # Argument fragments as they come mid-stream, and the ways partial JSON parses: to an object,
@@ -112,20 +108,20 @@ def test_the_fast_path_is_in_use() -> None:
 
 
 def test_text_chunk() -> None:
-    built = StreamChunkBuilder("m").convert(TextDelta("héllo"))
+    built = StreamChunkBuilder("m").feed(TextDelta("héllo"))
     assert built is not None
     _assert_identical(built, _validated("héllo"))
     assert type(built.text).__name__ == "TextAccessor"
 
 
 def test_reasoning_chunk() -> None:
-    built = StreamChunkBuilder("m").convert(ReasoningDelta("think", 0))
+    built = StreamChunkBuilder("m").feed(ReasoningDelta("think", 0))
     assert built is not None
     _assert_identical(built, _validated("", additional_kwargs={REASONING_CONTENT: "think"}))
 
 
 def test_tool_start_chunk() -> None:
-    built = StreamChunkBuilder("m").convert(ToolCallStartDelta(1, 3, "call_9", "get_weather"))
+    built = StreamChunkBuilder("m").feed(ToolCallStartDelta(1, 3, "call_9", "get_weather"))
     assert built is not None
     expected = _validated("", tool_call_chunks=[_tool_chunk("call_9", "get_weather", "", 1)])
     _assert_identical(built, expected)
@@ -135,7 +131,7 @@ def test_tool_start_chunk() -> None:
 
 @pytest.mark.parametrize("fragment", FRAGMENTS)
 def test_tool_args_chunk(fragment: str) -> None:
-    built = StreamChunkBuilder("m").convert(ToolCallArgsDelta(0, 1, fragment))
+    built = StreamChunkBuilder("m").feed(ToolCallArgsDelta(0, 1, fragment))
     assert built is not None
     _assert_identical(built, _validated("", tool_call_chunks=[_tool_chunk(None, None, fragment,
                                                                          0)]))
@@ -145,7 +141,7 @@ def test_empty_deltas_and_reasoning_markers_give_no_chunk() -> None:
     builder = StreamChunkBuilder("m")
     for delta in (TextDelta(""), ReasoningDelta("", 0), ToolCallArgsDelta(0, 1, ""),
                   SignatureDelta("sig", 0), RedactedReasoningDelta("data", 1)):
-        assert builder.convert(delta) is None
+        assert builder.feed(delta) is None
 
 
 # ---- each kind of delta, v1 ------------------------------------------------------------------
@@ -158,25 +154,25 @@ def _v1(block: dict[str, Any], **kwargs: Any) -> ChatGenerationChunk:
 def test_v1_chunks() -> None:
     builder = V1StreamChunkBuilder("m")
     cases: list[tuple[Delta, ChatGenerationChunk]] = [
-        (ReasoningDelta("r", 0), _v1({"type": "reasoning", "reasoning": "r", "index": 0},
-                                     additional_kwargs={REASONING_CONTENT: "r"})),
-        (SignatureDelta("sig", 0), _v1({"type": "reasoning", "reasoning": "", "index": 0,
-                                        "extras": {"signature": "sig"}})),
-        (RedactedReasoningDelta("data", 1), _v1({"type": "reasoning", "index": 1,
-                                                 "extras": {"redacted_content": "data"}})),
-        (TextDelta("x"), _v1({"type": "text", "text": "x", "index": 2})),
-        (ToolCallStartDelta(0, 3, "c1", "f"),
+        (ReasoningDelta("r", 0, 0), _v1({"type": "reasoning", "reasoning": "r", "index": 0},
+                                        additional_kwargs={REASONING_CONTENT: "r"})),
+        (SignatureDelta("sig", 0, 0), _v1({"type": "reasoning", "reasoning": "", "index": 0,
+                                           "extras": {"signature": "sig"}})),
+        (RedactedReasoningDelta("data", 1, 1), _v1({"type": "reasoning", "index": 1,
+                                                    "extras": {"redacted_content": "data"}})),
+        (TextDelta("x", 2), _v1({"type": "text", "text": "x", "index": 2})),
+        (ToolCallStartDelta(0, 5, "c1", "f", 3),  # block index: the part's, not the wire's
          _v1({"type": "tool_call_chunk", "id": "c1", "name": "f", "args": "", "index": 3},
              tool_call_chunks=[_tool_chunk("c1", "f", "", 0)])),
     ]
     cases += [
-        (ToolCallArgsDelta(0, 3, fragment),
+        (ToolCallArgsDelta(0, 5, fragment, 3),
          _v1({"type": "tool_call_chunk", "id": None, "name": None, "args": fragment, "index": 3},
              tool_call_chunks=[_tool_chunk(None, None, fragment, 0)]))
         for fragment in FRAGMENTS
     ]
     for delta, expected in cases:
-        built = builder.convert(delta)
+        built = builder.feed(delta)
         assert built is not None
         _assert_identical(built, expected)
 
@@ -191,7 +187,7 @@ def _deltas(body: dict[str, Any], size: int) -> list[Delta]:
 
 
 def _chunks(builder: StreamChunkBuilder, deltas: list[Delta]) -> list[ChatGenerationChunk]:
-    return [c for c in map(builder.convert, deltas) if c is not None]
+    return [c for c in map(builder.feed, deltas) if c is not None]
 
 
 @pytest.mark.parametrize("builder_cls", [StreamChunkBuilder, V1StreamChunkBuilder])
@@ -221,7 +217,7 @@ def test_streams_match_validated_ones(builder_cls: type[StreamChunkBuilder], siz
 def test_chunks_share_no_containers() -> None:
     """Each chunk has its own dicts, lists and fields set, as validated ones do."""
     builder = StreamChunkBuilder("m")
-    first, second = (builder.convert(TextDelta("a")), builder.convert(TextDelta("b")))
+    first, second = (builder.feed(TextDelta("a")), builder.feed(TextDelta("b")))
     assert first is not None and second is not None
     for name in ("additional_kwargs", "response_metadata", "tool_calls", "invalid_tool_calls",
                  "tool_call_chunks"):
@@ -237,8 +233,8 @@ def test_chunks_share_no_containers() -> None:
                                    ToolCallStartDelta(0, 1, "c", "f"),
                                    ToolCallArgsDelta(0, 1, '{"a": 1')], ids=type)
 def test_copies_pickles_and_dumps_alike(delta: Delta) -> None:
-    built = StreamChunkBuilder("m").convert(delta)
-    expected = _validated_builder().convert(delta)
+    built = StreamChunkBuilder("m").feed(delta)
+    expected = _validated_builder().feed(delta)
     assert built is not None and expected is not None
     assert same(copy.deepcopy(built), copy.deepcopy(expected))
     assert same(pickle.loads(pickle.dumps(built)), pickle.loads(pickle.dumps(expected)))
@@ -285,7 +281,7 @@ def test_a_failed_self_check_falls_back_to_validation(monkeypatch: pytest.Monkey
     assert builders.text is _fast._safe_text
     assert not builders.fast
     assert builders.reasoning is _fast._fast_reasoning  # chosen one by one
-    built = StreamChunkBuilder("m").convert(TextDelta("x"))
+    built = StreamChunkBuilder("m").feed(TextDelta("x"))
     assert built is not None
     _assert_identical(built, _validated("x"))
 
@@ -297,7 +293,7 @@ def test_a_changed_pydantic_falls_back_everywhere(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(_fast, "set_fields_set", None)  # `make` inlined
     assert _fast.builders() == _fast.VALIDATED
     builder = V1StreamChunkBuilder("m")
-    built = builder.convert(TextDelta("x"))
+    built = builder.feed(TextDelta("x", 0))
     assert built is not None
     _assert_identical(built, _v1({"type": "text", "text": "x", "index": 0}))
 
@@ -338,7 +334,7 @@ def test_building_a_model_checks_every_constructor_once(checks: list[Any]) -> No
     assert {c.fast for c in _fast.CONSTRUCTORS} <= set(checks)
     assert set(_fastmodel.report().values()) == {"fast"}
     _model()
-    assert StreamChunkBuilder("m").convert(TextDelta("x")) is not None
+    assert StreamChunkBuilder("m").feed(TextDelta("x")) is not None
     assert len(checks) == len(_fastmodel.report())  # no second check
 
 
@@ -376,7 +372,7 @@ def test_a_fallback_warns_once_with_the_reason(monkeypatch: pytest.MonkeyPatch,
     with caplog.at_level(logging.WARNING, logger="databricks_claude"):
         _model()
         _model()
-        assert StreamChunkBuilder("m").convert(TextDelta("x")) is not None
+        assert StreamChunkBuilder("m").feed(TextDelta("x")) is not None
     warned = sorted(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
     text_reason = "sample 0 ('x',): value.text: str != TextAccessor"
     tool_reason = "sample 0 ('call_1', 'get_weather', '', 0): RuntimeError: boom"

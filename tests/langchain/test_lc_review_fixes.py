@@ -24,14 +24,12 @@ from databricks_claude.messages import (
     tool_result,
 )
 from langchain_databricks_claude import ChatDatabricksClaude
-from langchain_databricks_claude.convert import (
-    REASONING_BLOCKS,
-    StreamChunkBuilder,
-    ai_to_neutral,
-    completion_to_message,
-    to_neutral_messages,
-)
 from langchain_databricks_claude.errors import StreamInterruptedError
+from langchain_databricks_claude.inbound import to_neutral_messages
+from langchain_databricks_claude.layout import REASONING_BLOCKS
+from langchain_databricks_claude.outbound import to_ai_message
+from langchain_databricks_claude.replay import ai_to_neutral
+from langchain_databricks_claude.stream import StreamChunkBuilder
 
 ENDPOINT = "databricks-claude-sonnet-4-5"
 CITATION = {"type": "citation_x", "source": "doc-1", "span": [0, 4]}
@@ -74,7 +72,7 @@ def _stream_total(content: list[dict[str, Any]]) -> AIMessageChunk:
     chunks = []
     for data in [*map(json.dumps, payloads), "[DONE]"]:
         for delta in accumulator.feed_data(data):
-            converted = builder.convert(delta)
+            converted = builder.feed(delta)
             if converted is not None:
                 chunks.append(converted.message)
     total = chunks[0]
@@ -91,7 +89,7 @@ def _stream_total(content: list[dict[str, Any]]) -> AIMessageChunk:
 def test_unknown_blocks_replay_in_order_after_invoke(name: str) -> None:
     content = CONTENTS[name]
     completion = parse_completion(_body(content))
-    message = completion_to_message(completion, model_name=ENDPOINT)
+    message = to_ai_message(completion, model_name=ENDPOINT)
     assert message.content == "Hello"
     assert message.additional_kwargs.get(REASONING_BLOCKS, [REASONING]) == [REASONING]
     expected = message_to_wire(completion.to_message())["content"]
@@ -103,7 +101,7 @@ def test_unknown_blocks_replay_in_order_after_invoke(name: str) -> None:
 def test_unknown_blocks_replay_in_order_after_stream(name: str) -> None:
     content = CONTENTS[name]
     completion = parse_completion(_body(content))
-    invoked = completion_to_message(completion, model_name=ENDPOINT)
+    invoked = to_ai_message(completion, model_name=ENDPOINT)
     total = _stream_total(content)
     assert total.content == invoked.content
     assert total.additional_kwargs == invoked.additional_kwargs
@@ -113,12 +111,12 @@ def test_unknown_blocks_replay_in_order_after_stream(name: str) -> None:
 
 def test_exact_service_order_is_kept() -> None:
     content = CONTENTS["reasoning_unknown_text"]
-    message = completion_to_message(parse_completion(_body(content)), model_name=ENDPOINT)
+    message = to_ai_message(parse_completion(_body(content)), model_name=ENDPOINT)
     assert message_to_wire(ai_to_neutral(message))["content"] == content
 
 
 def test_edited_text_keeps_unknown_blocks_within_it() -> None:
-    message = completion_to_message(parse_completion(_body(CONTENTS["unknown_last"])),
+    message = to_ai_message(parse_completion(_body(CONTENTS["unknown_last"])),
                                     model_name=ENDPOINT)
     edited = message.model_copy(update={"content": "Hi"})
     assert ai_to_neutral(edited).parts == [TextPart("Hi"), UnknownPart(CITATION)]

@@ -20,7 +20,7 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.tools import FunctionTool
 
 from databricks_claude.emulator import Emulator, ScriptedReply, ScriptedToolCall
-from llama_index_databricks_claude.convert import to_core_messages
+from llama_index_databricks_claude.inbound import to_neutral_messages
 
 EPHEMERAL = {"type": "ephemeral"}
 ASK = "What is the weather in Paris?"
@@ -201,7 +201,7 @@ def test_conversion_never_marks_the_callers_messages() -> None:
                ChatMessage(role="assistant", blocks=[TextBlock(text="b"), point()]),
                _tool([TextBlock(text="c"), point()], call_id="x")]
     before = [m.model_dump() for m in history]
-    first = to_core_messages(history)
-    second = to_core_messages(history)
+    first = to_neutral_messages(history)
+    second = to_neutral_messages(history)
     assert first == second
     assert [m.model_dump() for m in history] == before

@@ -23,15 +23,16 @@ from databricks_claude.messages import (
     ToolCallStartDelta,
 )
 from llama_index_databricks_claude import DatabricksClaude, _fast
-from llama_index_databricks_claude.convert import ChatStreamConverter
+from llama_index_databricks_claude.stream import ChatStreamConverter
 
 NAMES = ("text_block", "thinking_block", "tool_call_block", "chat_response")
 CONSTRUCTORS = (_fast.TEXT_BLOCK, _fast.THINKING_BLOCK, _fast.TOOL_CALL_BLOCK,
                 _fast.CHAT_RESPONSE)
 DELTAS: list[Delta] = [
-    ReasoningDelta("think", 0), SignatureDelta("sig", 0), RedactedReasoningDelta("data", 1),
-    TextDelta("hel"), TextDelta("lo"), ToolCallStartDelta(0, 0, "call_1", "lookup"),
-    ToolCallArgsDelta(0, 0, '{"q": '), ToolCallArgsDelta(0, 0, '"東京"}'),
+    ReasoningDelta("think", 0, 0), SignatureDelta("sig", 0, 0),
+    RedactedReasoningDelta("data", 1, 1), TextDelta("hel", 2), TextDelta("lo", 2),
+    ToolCallStartDelta(0, 0, "call_1", "lookup", 3), ToolCallArgsDelta(0, 0, '{"q": ', 3),
+    ToolCallArgsDelta(0, 0, '"東京"}', 3),
 ]
 
 

@@ -1,8 +1,14 @@
 """Hostile input to the request builder: random neutral messages and options.
 
 `build_payload` (and `make_tool_spec`, which every adapter calls on user-supplied tool schemas)
-must either return a payload that is valid strict JSON and follows DESIGN §3, or raise the
+must either return a payload that is valid strict JSON and follows the request rules, or raise the
 project's own `ConfigurationError` with a message that says what was wrong. Nothing else.
+
+That oracle alone cannot notice valid input wrongly refused (a refusal always passes it), so
+valid requests are generated separately (`_v_request`: alternating turns, tool results right
+after their calls, signed reasoning first in a continued tool loop, budgets >= 1024 and below
+max_tokens, options the model takes as they are). For those the builder must succeed, warn
+about nothing, and send exactly what was given (`test_valid_requests_are_sent_as_given`).
 """
 
 from __future__ import annotations
@@ -190,7 +196,7 @@ hostile_options = st.fixed_dictionaries({
 
 
 def _check_payload(payload: dict[str, Any], options: RequestOptions, model: str | None) -> None:
-    """The DESIGN §3 properties of a payload the builder accepted."""
+    """The request-rule properties of a payload the builder accepted."""
     extra = set(options.extra_body or ())
     # httpx encodes with allow_nan=False: a NaN or infinity here fails at send time with a bare
     # ValueError instead of a ConfigurationError before the call.
@@ -416,3 +422,318 @@ def test_non_finite_sampling_values_are_refused_before_sending() -> None:
                 assert field in str(error), describe_error(error)
                 continue
             json.dumps(payload, allow_nan=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# Valid requests: built to follow every rule of the builder (and of the service), together with
+# the wire messages and top-level keys they must become. The builder must accept each one, warn
+# about nothing and send exactly that: a valid request wrongly refused, adjusted or reshaped
+# fails here, which the accept-or-refuse oracle above cannot notice.
+
+VALID_ENDPOINTS = ("databricks-claude-sonnet-4-5", "databricks-claude-sonnet-4-6",
+                   "databricks-claude-opus-4-6", "databricks-claude-opus-4-8",
+                   "databricks-claude-fable-5", "databricks-claude-3-7-sonnet",
+                   "my-custom-endpoint")
+VALID_TOOL_NAMES = ("get_weather", "search", "calc")
+VALID_ARGUMENTS = ("{}", '{"location": "Paris"}', '{"a": {"b": [1]}}', ' {"q": "\u00e9"}', "")
+VALID_TEXTS = ("hello", "Paris?", "\u00e9\u4e16", "x" * 50, "{", "a\nb", "two  words", "0")
+VALID_URLS = ("data:image/png;base64,iVBORw0KGgo=", "https://example.com/a.png")
+VALID_EFFORTS = ("low", "medium", "high", "xhigh", "max")  # docs/wire-chat.md#effort
+# Budget models that also take adaptive thinking (ModelProfile.adaptive_capable).
+ADAPTIVE_CAPABLE = ("claude-sonnet-4-6", "claude-opus-4-6")
+Wire = dict[str, Any]
+
+
+def _v_text(rnd: random.Random) -> str:
+    return rnd.choice(VALID_TEXTS)
+
+
+def _v_cache(rnd: random.Random) -> Any:
+    return rnd.choice([None, None, None, EPHEMERAL, {"type": "ephemeral", "ttl": "1h"}])
+
+
+def _cached(block: Wire, cache_control: Any) -> Wire:
+    return {**block, "cache_control": cache_control} if cache_control is not None else block
+
+
+def _v_block(part: Any) -> Wire:
+    """The wire block a text, image or reasoning part must become
+    (docs/wire-chat.md#content-blocks)."""
+    if isinstance(part, TextPart):
+        return _cached({"type": "text", "text": part.text}, part.cache_control)
+    if isinstance(part, ImagePart):
+        return _cached({"type": "image_url", "image_url": {"url": part.url}}, part.cache_control)
+    if isinstance(part, RedactedReasoningPart):
+        return {"type": "reasoning",
+                "summary": [{"type": "summary_encrypted_text", "data": part.data}]}
+    entry = {"type": "summary_text", "text": part.text, "signature": part.signature}
+    return _cached({"type": "reasoning", "summary": [entry]}, part.cache_control)
+
+
+def _v_content_parts(rnd: random.Random, vision: bool, most: int) -> list[Any]:
+    """1..most text or image parts, with a blank text part now and then (which is dropped)."""
+    parts: list[Any] = []
+    for _ in range(rnd.randint(1, most)):
+        if vision and rnd.random() < 0.3:
+            parts.append(ImagePart(rnd.choice(VALID_URLS), _v_cache(rnd)))
+        else:
+            parts.append(TextPart(_v_text(rnd), _v_cache(rnd)))
+    if rnd.random() < 0.2:
+        parts.insert(rnd.randrange(len(parts) + 1), TextPart(rnd.choice(["", " ", "\n"])))
+    return parts
+
+
+def _kept(parts: list[Any]) -> list[Any]:
+    return [p for p in parts if not (isinstance(p, TextPart) and not p.text.strip())]
+
+
+def _v_user(rnd: random.Random, vision: bool) -> tuple[Message, Wire]:
+    if rnd.random() < 0.5:
+        text = _v_text(rnd)
+        return Message.user(text), {"role": "user", "content": text}
+    parts = _v_content_parts(rnd, vision, 3)
+    kept = _kept(parts)
+    if len(kept) == 1 and isinstance(kept[0], TextPart) and kept[0].cache_control is None:
+        return Message("user", parts), {"role": "user", "content": kept[0].text}
+    return Message("user", parts), {"role": "user", "content": [_v_block(p) for p in kept]}
+
+
+def _v_assistant(rnd: random.Random, turn: int, reasoning: bool,
+                 tools: list[str]) -> tuple[Message, Wire, list[ToolCallPart]]:
+    """An assistant turn as the service sends it: reasoning, text, then tool calls."""
+    thoughts: list[Any] = [
+        ReasoningPart(_v_text(rnd), f"sig-{turn}-{i}", _v_cache(rnd)) if rnd.random() < 0.8
+        else RedactedReasoningPart(f"opaque-{turn}-{i}")
+        for i in range(rnd.randint(1, 2) if reasoning else 0)]
+    calls = [ToolCallPart(f"call_{turn}_{i}", rnd.choice(tools), rnd.choice(VALID_ARGUMENTS))
+             for i in range(rnd.randint(0, 2) if tools else 0)]
+    text = TextPart(_v_text(rnd), _v_cache(rnd)) if not calls or rnd.random() < 0.5 else None
+    content: Any
+    if not thoughts and (text is None or text.cache_control is None):
+        content = text.text if text is not None else None
+    else:
+        content = [_v_block(p) for p in [*thoughts, *([text] if text else [])]]
+    wire: Wire = {"role": "assistant", "content": content}
+    if calls:
+        wire["tool_calls"] = [
+            {"id": c.id, "type": "function",
+             "function": {"name": c.name, "arguments": c.arguments if c.arguments else "{}"}}
+            for c in calls]
+    return Message("assistant", [*thoughts, *([text] if text else []), *calls]), wire, calls
+
+
+def _v_result(rnd: random.Random, call: ToolCallPart, vision: bool) -> tuple[ToolResultPart, Wire]:
+    cache = _v_cache(rnd)
+    content: Any
+    if rnd.random() < 0.6:
+        text = rnd.choice([_v_text(rnd), _v_text(rnd), ""])  # an empty result is accepted
+        result = ToolResultPart(call.id, text, cache, rnd.random() < 0.2)
+        content = text if cache is None or not text.strip() else [
+            {"type": "text", "text": text, "cache_control": cache}]
+    else:
+        parts = _v_content_parts(rnd, vision, 2)
+        result = ToolResultPart(call.id, parts, cache, rnd.random() < 0.2)
+        content = [_v_block(p) for p in _kept(parts)] or ""
+        if cache is not None and content and "cache_control" not in content[-1]:
+            content[-1] = {**content[-1], "cache_control": cache}
+    return result, {"role": "tool", "tool_call_id": call.id, "content": content}
+
+
+def _v_results(rnd: random.Random, calls: list[ToolCallPart],
+               vision: bool) -> tuple[list[Message], list[Wire], bool]:
+    """The results of `calls` (any order), as tool messages or in one user message; True when
+    that user message also carries text (so the next turn must be the assistant's)."""
+    order = rnd.sample(calls, len(calls))
+    pairs = [_v_result(rnd, call, vision) for call in order]
+    wire = [w for _, w in pairs]
+    if rnd.random() < 0.5:
+        return [Message("tool", [result]) for result, _ in pairs], wire, False
+    tail = [TextPart(_v_text(rnd))] if rnd.random() < 0.4 else []
+    if tail:
+        wire.append({"role": "user", "content": tail[0].text})
+    return [Message("user", [*(result for result, _ in pairs), *tail])], wire, bool(tail)
+
+
+def _v_system(rnd: random.Random) -> tuple[list[Message], Wire]:
+    messages = [Message("system", [TextPart(_v_text(rnd), _v_cache(rnd))
+                                   for _ in range(rnd.randint(1, 2))])
+                for _ in range(rnd.randint(1, 2))]
+    parts = [p for m in messages for p in m.parts]
+    if all(p.cache_control is None for p in parts):  # type: ignore[union-attr]
+        return messages, {"role": "system",
+                          "content": "\n\n".join(p.text for p in parts)}  # type: ignore[union-attr]
+    return messages, {"role": "system", "content": [_v_block(p) for p in parts]}
+
+
+def _v_conversation(rnd: random.Random, vision: bool, thinking: bool,
+                    tools: list[str]) -> tuple[list[Message], list[Wire]]:
+    """A well-formed conversation and the wire messages it must become.
+
+    With thinking on every assistant turn starts with signed reasoning (the service requires it
+    of a continued tool loop); with thinking off the last assistant turn has none (the service
+    refuses reasoning in the final assistant message when thinking is off).
+    """
+    messages, wire = [], []
+    first, user_wire = _v_user(rnd, vision)
+    messages.append(first)
+    wire.append(user_wire)
+    # What came last: "user", "assistant" (without calls), "results", or "open" (calls that the
+    # last message leaves unanswered).
+    after = "user"
+    turns = rnd.randrange(4)
+    for turn in range(turns):
+        if after == "assistant":
+            message, one = _v_user(rnd, vision)
+            messages.append(message)
+            wire.append(one)
+        last = turn == turns - 1
+        reasoning = thinking or (not last and rnd.random() < 0.3)
+        assistant, assistant_wire, calls = _v_assistant(rnd, turn, reasoning, tools)
+        messages.append(assistant)
+        wire.append(assistant_wire)
+        after = "assistant"
+        if calls and last and rnd.random() < 0.3:
+            after = "open"  # unanswered calls are allowed in the last message
+        elif calls:
+            results, results_wire, with_text = _v_results(rnd, calls, vision)
+            messages.extend(results)
+            wire.extend(results_wire)
+            after = "user" if with_text else "results"
+    if after in ("assistant", "results") and rnd.random() < 0.4:
+        message, one = _v_user(rnd, vision)
+        messages.append(message)
+        wire.append(one)
+    if rnd.random() < 0.5:
+        systems, system_wire = _v_system(rnd)
+        at_end = rnd.random() < 0.3 and len(systems) == 2
+        messages = [systems[0], *messages, systems[1]] if at_end else [*systems, *messages]
+        wire.insert(0, system_wire)
+    return messages, wire
+
+
+def _v_thinking(rnd: random.Random, profile: Any, max_tokens: int) -> tuple[Any, Wire | None]:
+    """A thinking setting the model takes as it is, and the `thinking` object it must send."""
+    if profile.thinking_style == "adaptive":
+        setting = rnd.choice([None, False, True, {"type": "adaptive"}, {"type": "disabled"},
+                              {"type": "adaptive", "display": "summarized"}])
+        return setting, {"type": "adaptive"} if setting is True else (
+            dict(setting) if isinstance(setting, dict) else None)
+    budget = rnd.randint(1024, max_tokens - 1)
+    settings_: list[Any] = [None, False, True, budget, {"type": "disabled"},
+                            {"type": "enabled", "budget_tokens": budget},
+                            {"type": "enabled", "budget_tokens": budget, "display": "summarized"}]
+    if not profile.known or profile.name in ADAPTIVE_CAPABLE:
+        settings_ += [{"type": "adaptive"}, {"type": "adaptive", "display": "summarized"}]
+    setting = rnd.choice(settings_)
+    if setting is True:
+        return setting, {"type": "enabled", "budget_tokens": min(max_tokens // 2, 64_000)}
+    if isinstance(setting, int) and setting is not False:
+        return setting, {"type": "enabled", "budget_tokens": setting}
+    return setting, dict(setting) if isinstance(setting, dict) else None
+
+
+def _v_tool_choice(rnd: random.Random, names: list[str], thinking: bool) -> tuple[Any, Any]:
+    """A tool choice the builder sends as it is (forced ones only with thinking off)."""
+    if not names:  # auto / none mean nothing without tools and are not sent
+        return rnd.choice([None, False, "auto", "none", {"type": "auto"}]), None
+    pairs: list[tuple[Any, Any]] = [(None, None), (False, None), ("auto", "auto"),
+                                    ("none", "none"), ({"type": "auto"}, "auto"),
+                                    ({"type": "none"}, "none")]
+    if not thinking:
+        name = rnd.choice(names)
+        named = {"type": "function", "function": {"name": name}}
+        pairs += [("required", "required"), ("any", "required"), (True, "required"),
+                  ({"type": "any"}, "required"), (name, named),
+                  ({"type": "function", "function": {"name": name}}, named),
+                  ({"type": "tool", "name": name}, named)]
+    return rnd.choice(pairs)
+
+
+def _v_options(rnd: random.Random, profile: Any,
+               tools: list[Any]) -> tuple[dict[str, Any], Wire]:
+    """Options the model takes as they are, and the top-level keys they must become."""
+    max_tokens = rnd.choice([None, rnd.randint(2048, profile.max_output_tokens)])
+    sent_max = max_tokens if max_tokens is not None else profile.default_max_tokens
+    thinking, sent_thinking = _v_thinking(rnd, profile, sent_max)
+    on = sent_thinking is not None and sent_thinking["type"] in ("enabled", "adaptive")
+    expected: Wire = {"max_tokens": sent_max}
+    if sent_thinking is not None:
+        expected["thinking"] = sent_thinking
+    effort = None
+    if profile.thinking_style == "adaptive" or (sent_thinking or {}).get("type") == "adaptive":
+        effort = rnd.choice([None, *VALID_EFFORTS])
+        if effort is not None:
+            expected["output_config"] = {"effort": effort}
+    # With thinking on, only the values thinking implies may be given (and are not sent).
+    temperature = None
+    if profile.temperature_allowed:
+        temperature = rnd.choice([None, 1, 1.0] if on else [None, 0, 0.5, 1, 2,
+                                                            rnd.uniform(0, 2)])
+    top_p = rnd.choice([None, 1] if on else [None, 1, 0.5, rnd.uniform(1e-6, 1)])
+    top_k = None if on else rnd.choice([None, 1, 40, 500])
+    for key, value in (("temperature", temperature), ("top_p", top_p), ("top_k", top_k)):
+        if value is not None and not on:
+            expected[key] = value
+    stop = rnd.choice([None, [], "END", ["END"], ["\n\n", "###"]])
+    if stop:
+        expected["stop"] = [stop] if isinstance(stop, str) else list(stop)
+    if tools:
+        expected["tools"] = [{"type": "function", "function": {
+            "name": t.name, **({"description": t.description} if t.description else {}),
+            "parameters": t.parameters,
+            **({"cache_control": t.cache_control} if t.cache_control else {})}} for t in tools]
+    tool_choice, sent_choice = _v_tool_choice(rnd, [t.name for t in tools], on)
+    if sent_choice is not None:
+        expected["tool_choice"] = sent_choice
+    extra_body = rnd.choice([None, {}, {"client_request_id": "r-1"},
+                             {"usage_context": {"team": "x"}, "client_request_id": "r-2"}])
+    expected.update(extra_body or {})
+    options = {"max_tokens": max_tokens, "temperature": temperature, "top_p": top_p,
+               "top_k": top_k, "stop": stop, "thinking": thinking, "effort": effort,
+               "tool_choice": tool_choice, "n": rnd.choice([None, 1]), "extra_body": extra_body}
+    return options, expected
+
+
+def _v_tools(rnd: random.Random) -> list[Any]:
+    names = rnd.sample(VALID_TOOL_NAMES, rnd.randint(0, len(VALID_TOOL_NAMES)))
+    return [make_tool_spec(name, rnd.choice(["", "does things"]), rnd.choice(GOOD_SCHEMAS),
+                           cache_control=rnd.choice([None, EPHEMERAL]))
+            for name in names]
+
+
+def _v_request(rnd: random.Random) -> tuple[list[Message], RequestOptions, Any, Wire]:
+    """A valid request: messages, options, profile and the exact payload (without `model`)."""
+    profile = get_profile(rnd.choice(VALID_ENDPOINTS))
+    tools = _v_tools(rnd)
+    options, expected = _v_options(rnd, profile, tools)
+    on = expected.get("thinking", {}).get("type") in ("enabled", "adaptive")
+    messages, wire = _v_conversation(rnd, profile.vision, on, [t.name for t in tools])
+    expected["messages"] = wire
+    return messages, RequestOptions(tools=tools, **options), profile, expected
+
+
+@settings(max_examples=examples(2_000), deadline=None, print_blob=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(rnd=st.randoms(use_true_random=False), with_model=st.booleans(), stream=st.booleans())
+def test_valid_requests_are_sent_as_given(rnd: random.Random, with_model: bool,
+                                          stream: bool) -> None:
+    """A valid request is never refused nor adjusted: the payload is exactly what was given."""
+    messages, options, profile, expected = _v_request(rnd)
+    model = "ep-model" if with_model else None
+    count("request builder: valid cases")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DatabricksClaudeWarning)
+        try:
+            payload = build_payload(messages, options, model=model, profile=profile,
+                                    stream=stream)
+        except (DatabricksClaudeError, DatabricksClaudeWarning) as error:
+            raise AssertionError(
+                f"valid request refused or adjusted: {describe_error(error)}\n"
+                f"profile={profile.name} messages={messages!r}\noptions={options!r}") from error
+    if model is not None:
+        expected["model"] = model
+    if stream:
+        expected["stream"] = True
+    assert payload == expected, (payload, expected)
+    assert next(iter(payload)) == "messages"
+    _check_payload(payload, options, model)

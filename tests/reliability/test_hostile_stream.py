@@ -4,6 +4,10 @@
 own `MalformedResponseError`; `snapshot()` and `end()` must work at any moment, even after an
 error. And nothing is lost or duplicated: the snapshot always holds exactly what the deltas
 handed out (the text a caller printed is the text a resumed stream continues from).
+
+Hostile input may be answered or refused; valid input may not. Well-formed streams are generated
+apart from the hostile ones (`_valid_stream`), and each must be answered with exactly the deltas
+and the completion its chunks describe.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -33,6 +38,7 @@ from databricks_claude.messages import (
     ToolCallPart,
     ToolCallStartDelta,
     UnknownPart,
+    Usage,
 )
 from databricks_claude.sse import iter_sse_data
 
@@ -261,7 +267,9 @@ def _mutate_stream(rnd: random.Random, stream: list[Any], as_data: bool) -> list
         elif how == 6:
             items.insert(at, "[DONE]")
         else:
-            text = items[at] if isinstance(items[at], str) else json.dumps(items[at])
+            # default=repr: a chunk fed as an object may hold values JSON cannot carry.
+            text = items[at] if isinstance(items[at], str) else json.dumps(items[at],
+                                                                           default=repr)
             cut = rnd.randrange(len(text) + 1)
             items[at] = text[:cut] + rnd.choice(("", "}", "\x00", "\ufffd", "]]")) + (
                 text[cut + 1:] if rnd.random() < 0.5 else "")
@@ -320,6 +328,226 @@ def test_stream_accumulator_structured(case: tuple[list[Any], bool]) -> None:
     """Hypothesis-shrinkable cases: one to three node mutations of a real stream."""
     items, as_data = case
     _run(items, as_data)
+
+
+# ----------------------------------------------------------------------------------------------
+# Valid streams, kept apart from the hostile ones: each must be answered (no error), with exactly
+# the deltas and the completion its chunks describe. A valid stream wrongly refused fails here.
+
+_TEXT = st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=6)
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_SIGNATURE = st.text(_B64, min_size=1, max_size=12)
+_ARGUMENTS = st.dictionaries(st.text(max_size=4), st.one_of(
+    st.none(), st.booleans(), st.integers(-1000, 1000), st.text(max_size=5),
+    st.lists(st.integers(0, 9), max_size=2)), max_size=3)
+_BLOCKS = ("text", "signed", "signature-only", "unsigned", "redacted", "unknown")
+_REASONING = ("signed", "signature-only", "unsigned")
+
+
+@dataclass
+class _ValidStream:
+    """A well-formed stream and what it says: the deltas before the finish and the completion."""
+
+    chunks: list[Any] = field(default_factory=list)  # chunk objects, then "[DONE]" if sent
+    mode: str = "chunks"  # "chunks" (feed_chunk), "data" (feed_data) or "sse" (framed lines)
+    lines: list[str] = field(default_factory=list)  # the SSE lines, in "sse" mode
+    wire: list[dict[str, Any]] = field(default_factory=list)  # the deltas, before chunking
+    deltas: list[Any] = field(default_factory=list)
+    parts: list[Any] = field(default_factory=list)
+    reasoning_count: int = 0
+    completion: Completion | None = None
+
+    def part_number(self) -> int:
+        number = self.reasoning_count
+        self.reasoning_count += 1
+        return number
+
+
+def _summary(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"content": [{"type": "reasoning", "summary": [entry]}]}
+
+
+def _pieces(draw: st.DrawFn, text: str) -> list[str]:
+    """`text` cut into non-empty fragments at drawn places."""
+    if len(text) < 2:
+        return [text] if text else []
+    cuts = sorted(draw(st.sets(st.integers(1, len(text) - 1), max_size=4)))
+    return [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+
+
+def _text_block(draw: st.DrawFn, stream: _ValidStream) -> None:
+    pieces = draw(st.lists(_TEXT, min_size=1, max_size=4))
+    for piece in pieces:
+        as_item = draw(st.booleans())
+        stream.wire.append({"content": [{"type": "text", "text": piece}]} if as_item
+                           else {"content": piece})
+        stream.deltas.append(TextDelta(piece))
+    if stream.parts and isinstance(stream.parts[-1], TextPart):  # adjacent text is one part
+        stream.parts[-1] = TextPart(stream.parts[-1].text + "".join(pieces))
+    else:
+        stream.parts.append(TextPart("".join(pieces)))
+
+
+def _reasoning_block(draw: st.DrawFn, stream: _ValidStream, kind: str) -> None:
+    """Text fragments with `signature: ""` and then the signature alone
+    (docs/wire-chat.md#stream-reasoning), the
+    signature alone (display omitted), or text only (no signature key, or always "")."""
+    number = stream.part_number()
+    pieces = [] if kind == "signature-only" else draw(st.lists(_TEXT, min_size=1, max_size=4))
+    signature: str | None = "" if kind != "unsigned" or draw(st.booleans()) else None
+    for piece in pieces:
+        entry = {"type": "summary_text", "text": piece}
+        if signature is not None:
+            entry["signature"] = ""
+        stream.wire.append(_summary(entry))
+        stream.deltas.append(ReasoningDelta(piece, number))
+    if kind != "unsigned":
+        signature = draw(_SIGNATURE)
+        stream.wire.append(_summary({"type": "summary_text", "text": "", "signature": signature}))
+        stream.deltas.append(SignatureDelta(signature, number))
+    stream.parts.append(ReasoningPart("".join(pieces), signature))
+
+
+def _fixed_block(draw: st.DrawFn, stream: _ValidStream, kind: str) -> None:
+    if kind == "redacted":
+        data = draw(st.text(_B64, min_size=1, max_size=16))
+        stream.wire.append(_summary({"type": "summary_encrypted_text", "data": data}))
+        stream.deltas.append(RedactedReasoningDelta(data, stream.part_number()))
+        stream.parts.append(RedactedReasoningPart(data))
+    else:  # a block type this version does not know is kept whole, without a delta
+        block = {"type": "citation", "cited_text": draw(_TEXT)}
+        stream.wire.append({"content": [block]})
+        stream.parts.append(UnknownPart(block))
+
+
+def _tool_calls(draw: st.DrawFn, stream: _ValidStream, first_index: int) -> None:
+    """Tool calls keyed by Anthropic block index: a header (with `""` arguments or the first
+    fragment), then argument fragments (sometimes an empty one, as the service sends)."""
+    for position in range(draw(st.integers(0, 3))):
+        index, call_id = first_index + position, f"toolu_{position}_{draw(st.text(_B64[:62]))}"
+        name = "f" + draw(st.text("abcdefghijklmnopqrstuvwxyz0123456789_", max_size=8))
+        arguments = json.dumps(draw(_ARGUMENTS), ensure_ascii=draw(st.booleans()))
+        pieces = [] if draw(st.integers(0, 5)) == 0 else _pieces(draw, arguments)
+        in_header = bool(pieces) and draw(st.booleans())
+        header = pieces.pop(0) if in_header else ""
+        stream.wire.append({"content": None, "tool_calls": [
+            {"index": index, "id": call_id, "type": "function",
+             "function": {"name": name, "arguments": header}}]})
+        stream.deltas.append(ToolCallStartDelta(position, index, call_id, name))
+        if header:
+            stream.deltas.append(ToolCallArgsDelta(position, index, header))
+        if draw(st.booleans()):
+            pieces.insert(0, "")
+        for piece in pieces:
+            stream.wire.append({"content": None, "tool_calls": [
+                {"index": index, "function": {"arguments": piece}}]})
+            if piece:
+                stream.deltas.append(ToolCallArgsDelta(position, index, piece))
+        stream.parts.append(ToolCallPart(call_id, name, (header + "".join(pieces)) or "{}"))
+
+
+def _allowed_after(previous: str | None, kind: str) -> bool:
+    """Two reasoning blocks in a row are two parts only when the first was signed and the
+    second has text; otherwise they are one block on the wire (docs/wire-chat.md#stream-reasoning:
+    the last non-empty
+    signature wins), so the generator does not put them side by side."""
+    if kind not in _REASONING or previous not in _REASONING:
+        return True
+    return previous != "unsigned" and kind != "signature-only"
+
+
+@st.composite
+def _valid_stream(draw: st.DrawFn) -> _ValidStream:
+    stream = _ValidStream()
+    previous: str | None = None
+    for kind in draw(st.lists(st.sampled_from(_BLOCKS), max_size=6)):
+        if not _allowed_after(previous, kind):
+            continue
+        if kind == "text":
+            _text_block(draw, stream)
+        elif kind in _REASONING:
+            _reasoning_block(draw, stream, kind)
+        else:
+            _fixed_block(draw, stream, kind)
+        previous = kind
+    _tool_calls(draw, stream, len(stream.parts) + draw(st.integers(0, 1)))
+    _chunk_up(draw, stream)
+    return stream
+
+
+def _chunk_up(draw: st.DrawFn, stream: _ValidStream) -> None:
+    """Chunks in the real key order, usage on each (complete on the last), the finish reason on
+    a last chunk of its own or on the last content chunk, maybe a usage-only chunk and [DONE]."""
+    model = draw(st.sampled_from(["databricks-claude-sonnet-4-5", "m"]))
+    message_id = f"msg_bdrk_{draw(st.text(_B64[:62], max_size=8))}"
+    prompt, output = draw(st.integers(0, 10**6)), draw(st.integers(0, 10**5))
+    reasoning = draw(st.one_of(st.none(), st.integers(0, output)))
+    with_usage = draw(st.booleans())
+    final: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": output,
+                             "total_tokens": prompt + output}
+    if reasoning is not None:
+        final["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+    early = {"prompt_tokens": prompt, "completion_tokens": None, "total_tokens": None}
+    reason = "tool_calls" if stream.parts and isinstance(stream.parts[-1], ToolCallPart) else (
+        draw(st.sampled_from(["stop", "length"])))
+
+    def body(delta: dict[str, Any] | None, finish: str | None, usage: Any) -> dict[str, Any]:
+        item: dict[str, Any] = {"model": model}
+        item["choices"] = [] if delta is None else [
+            {"delta": {"role": "assistant", **delta}, "index": 0, "finish_reason": finish}]
+        if with_usage:
+            item["usage"] = usage
+        item.update({"object": "chat.completion.chunk", "id": message_id, "created": 1})
+        return item
+
+    chunks = [body(delta, None, early) for delta in stream.wire]
+    if chunks and draw(st.booleans()):
+        chunks[-1] = body(stream.wire[-1], reason, final)
+    else:
+        chunks.append(body({"content": ""}, reason, final))
+    if with_usage and draw(st.booleans()):
+        chunks.append(body(None, None, final))
+    stream.chunks = [*chunks, "[DONE]"] if draw(st.booleans()) else chunks
+    stream.completion = Completion(
+        list(stream.parts), reason,
+        Usage(prompt, output, prompt + output, reasoning_tokens=reasoning) if with_usage
+        else None, model, message_id)
+    stream.mode = draw(st.sampled_from(["chunks", "data", "sse"]))
+    if stream.mode == "sse":
+        ending, blank = draw(st.sampled_from(["\n", "\r\n", ""])), draw(st.booleans())
+        for item in stream.chunks:
+            data = item if isinstance(item, str) else json.dumps(item, ensure_ascii=False)
+            stream.lines.append(f"data: {data}{ending}")
+            if blank:  # without blank lines, events still split at "}" + "{" (or [DONE])
+                stream.lines.append(ending)
+        if blank and draw(st.booleans()):
+            stream.lines.pop()  # no blank line after the last event
+
+
+@settings(SETTINGS, max_examples=examples(1_000))
+@given(stream=_valid_stream())
+def test_valid_streams_are_answered_exactly(stream: _ValidStream) -> None:
+    """A well-formed stream (text, signed, signature-only and unsigned reasoning, redacted and
+    unknown blocks, tool calls with fragmented arguments, usage, finish): no error, and the
+    deltas and the completion are exactly what its chunks say."""
+    count("stream accumulator: valid streams")
+    if stream.mode == "sse":
+        items: list[Any] = list(iter_sse_data(stream.lines))
+        expected = [c if isinstance(c, str) else json.dumps(c, ensure_ascii=False)
+                    for c in stream.chunks]
+        assert items == expected, "the SSE decoder lost or merged events"
+    elif stream.mode == "data":
+        items = _as_data(stream.chunks)
+    else:
+        items = stream.chunks
+    feed = _run(items, stream.mode != "chunks")
+    assert feed.error is None, f"a valid stream was refused: {describe_error(feed.error)}"
+    assert feed.finishes == 1 and feed.acc.complete
+    *deltas, finish = feed.deltas
+    assert deltas == stream.deltas
+    assert isinstance(finish, FinishDelta) and finish.completion == stream.completion
+    assert feed.acc.snapshot() == stream.completion
+    assert feed.acc.has_output == bool(stream.parts)
 
 
 def test_real_streams_reassemble_exactly() -> None:

@@ -5,11 +5,13 @@ a snapshot is taken. The transport feeds it; sync and async share it.
 
 Stream shapes handled (docs/wire-chat.md#stream-chunks): `delta.content` as a string (text)
 or a list (reasoning, text items, unknown blocks); reasoning text fragments followed by the
-signature in its own delta;
-signature-only reasoning (newer models); `summary_encrypted_text` (redacted reasoning); tool
-calls keyed by the wire `index` (Anthropic's content-block index: may start at 1 and skip);
-`usage` on every chunk, counted once (the last non-null value of each count wins); `[DONE]`;
-usage-only chunks with `choices: []`.
+signature in its own delta; signature-only reasoning (newer models); `summary_encrypted_text`
+(redacted reasoning); tool calls keyed by the wire `index` (Anthropic's content-block index: may
+start at 1 and skip); `usage` on every chunk, counted once (the last non-null value of each
+count wins); `[DONE]`; usage-only chunks with `choices: []`.
+
+Every content delta carries the `part_index` of its part in the completion (the index of its
+slot), so that adapters place it without folding the deltas again.
 """
 
 from __future__ import annotations
@@ -45,15 +47,18 @@ from databricks_claude.sse import DONE
 
 __all__ = ["StreamAccumulator"]
 
+# Each slot is one part of the completion; `at` is its index in `Completion.parts` (the
+# `part_index` of its deltas).
 
 
 class _ReasoningSlot:
     """One reasoning part being received: text fragments and its signature."""
 
-    __slots__ = ("chunks", "number", "signature")
+    __slots__ = ("at", "chunks", "number", "signature")
 
-    def __init__(self, number: int):
+    def __init__(self, number: int, at: int):
         self.number = number
+        self.at = at
         self.chunks: list[str] = []
         self.signature: str | None = None
 
@@ -64,9 +69,10 @@ class _ReasoningSlot:
 class _TextSlot:
     """One text part being received."""
 
-    __slots__ = ("chunks",)
+    __slots__ = ("at", "chunks")
 
-    def __init__(self) -> None:
+    def __init__(self, at: int) -> None:
+        self.at = at
         self.chunks: list[str] = []
 
     def build(self) -> TextPart:
@@ -76,10 +82,11 @@ class _TextSlot:
 class _ToolSlot:
     """One tool call being received: id, name and argument fragments."""
 
-    __slots__ = ("chunks", "id", "index", "name", "position")
+    __slots__ = ("at", "chunks", "id", "index", "name", "position")
 
-    def __init__(self, position: int, index: int, call_id: str, name: str):
+    def __init__(self, position: int, index: int, call_id: str, name: str, at: int):
         self.position = position
+        self.at = at
         self.index = index
         self.id = call_id
         self.name = name
@@ -249,12 +256,12 @@ class StreamAccumulator:
     def _on_text(self, text: str, deltas: list[Delta]) -> None:
         slot = self._text
         if slot is None:
-            slot = self._text = _TextSlot()
+            slot = self._text = _TextSlot(len(self._slots))
             self._slots.append(slot)
             self._reasoning = None
             self.has_output = True
         slot.chunks.append(text)
-        deltas.append(TextDelta(text))
+        deltas.append(TextDelta(text, slot.at))
 
     def _on_content_list(self, items: list[Any], deltas: list[Delta]) -> None:
         for item in items:
@@ -274,9 +281,9 @@ class StreamAccumulator:
         if isinstance(part, ReasoningPart):
             self._on_reasoning(part.text, part.signature, deltas)
         elif isinstance(part, RedactedReasoningPart):
-            number = self._next_reasoning_number()
+            number, at = self._next_reasoning_number(), len(self._slots)
             self._add_fixed(part)
-            deltas.append(RedactedReasoningDelta(part.data, number))
+            deltas.append(RedactedReasoningDelta(part.data, number, at))
         else:
             self._add_fixed(part)
 
@@ -288,15 +295,15 @@ class StreamAccumulator:
             slot = self._start_reasoning()
         if text:
             slot.chunks.append(text)
-            deltas.append(ReasoningDelta(text, slot.number))
+            deltas.append(ReasoningDelta(text, slot.number, slot.at))
         if signature:
             slot.signature = signature
-            deltas.append(SignatureDelta(signature, slot.number))
+            deltas.append(SignatureDelta(signature, slot.number, slot.at))
         elif signature is not None and slot.signature is None:
             slot.signature = ""
 
     def _start_reasoning(self) -> _ReasoningSlot:
-        slot = self._reasoning = _ReasoningSlot(self._next_reasoning_number())
+        slot = self._reasoning = _ReasoningSlot(self._next_reasoning_number(), len(self._slots))
         self._slots.append(slot)
         self._text = None
         self.has_output = True
@@ -342,18 +349,18 @@ class StreamAccumulator:
             if type(arguments) is not str:
                 arguments = json.dumps(arguments, ensure_ascii=False)
             slot.chunks.append(arguments)
-            deltas.append(ToolCallArgsDelta(slot.position, slot.index, arguments))
+            deltas.append(ToolCallArgsDelta(slot.position, slot.index, arguments, slot.at))
 
     def _start_tool(self, index: int | None, call_id: str | None, name: str | None,
                     deltas: list[Delta]) -> _ToolSlot:
         position = len(self._tools)
         wire_index = index if index is not None else position
-        slot = _ToolSlot(position, wire_index, call_id or "", name or "")
+        slot = _ToolSlot(position, wire_index, call_id or "", name or "", len(self._slots))
         self._tools.append(slot)
         self._tools_by_index[wire_index] = slot
         self._slots.append(slot)
         self._text = None
         self._reasoning = None
         self.has_output = True
-        deltas.append(ToolCallStartDelta(position, wire_index, slot.id, slot.name))
+        deltas.append(ToolCallStartDelta(position, wire_index, slot.id, slot.name, slot.at))
         return slot
