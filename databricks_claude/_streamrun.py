@@ -6,7 +6,9 @@ codec (a fresh decoder per attempt, the prefill of a resumed attempt).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from databricks_claude._http import encode_payload
@@ -74,6 +76,7 @@ class StreamRun:
         self._pending_ws = ""  # whitespace already delivered that the continuation may repeat
         self._dropped = 0  # characters of the continuation swallowed as repeats
         self._resumed = False
+        self._text_parts: list[int] = []  # the current continuation's text part indices
         self._earlier_usage: Usage | None = None  # what interrupted attempts already consumed
 
     def feed(self, data: str) -> list[Delta]:
@@ -107,17 +110,39 @@ class StreamRun:
         return self._merged(snapshot) if self._resumed else snapshot
 
     def _join(self, deltas: list[Delta]) -> list[Delta]:
-        """Swallow repeated leading whitespace; give the final completion the full text."""
+        """Swallow repeated leading whitespace; number the continuation's parts as the merged
+        completion has them (`_merged`: the text first, then the continuation's other parts);
+        give the final completion the full text."""
         joined: list[Delta] = []
         for delta in deltas:
-            if isinstance(delta, TextDelta) and self._pending_ws:
-                delta = self._swallow_repeat(delta)
-                if not delta.text:
+            if isinstance(delta, TextDelta):
+                text = self._joined_text(delta)
+                if text is None:
                     continue
+                delta = text
             elif isinstance(delta, FinishDelta):
                 delta = FinishDelta(self._merged(delta.completion))
+            else:
+                delta = replace(delta, part_index=self._merged_index(delta.part_index))
             joined.append(delta)
         return joined
+
+    def _joined_text(self, delta: TextDelta) -> TextDelta | None:
+        """A continuation's text delta as part of the merged text (part 0), None if nothing
+        of it is left once repeated whitespace is swallowed."""
+        parts = self._text_parts
+        if not parts or parts[-1] < delta.part_index:
+            parts.append(delta.part_index)  # text parts start in order
+        if self._pending_ws:
+            delta = self._swallow_repeat(delta)
+            if not delta.text:
+                return None
+        return delta if delta.part_index == 0 else TextDelta(delta.text, 0)
+
+    def _merged_index(self, part_index: int) -> int:
+        """The index in the merged completion of a continuation's part other than text: after
+        the one text part, the continuation's other parts in order."""
+        return 1 + part_index - bisect_left(self._text_parts, part_index)
 
     def _swallow_repeat(self, delta: TextDelta) -> TextDelta:
         """Drop the start of `delta` that repeats whitespace the caller already received."""
@@ -127,7 +152,7 @@ class StreamRun:
             same += 1
         self._dropped += same
         self._pending_ws = pending[same:] if same == len(text) else ""
-        return TextDelta(text[same:])
+        return TextDelta(text[same:], delta.part_index)
 
     def _merged(self, continuation: Completion) -> Completion:
         """The continuation with its text replaced by everything delivered across attempts,
@@ -146,6 +171,7 @@ class StreamRun:
         prefill = delivered.rstrip()
         self._prefix, self._pending_ws = delivered, delivered[len(prefill):]
         self._dropped, self._resumed = 0, True
+        self._text_parts = []
         payload = self.codec.with_prefill(self.payload, prefill) if prefill else self.payload
         self.body = encode_payload(payload)
         self.accumulator = self.codec.decoder(self.request.decisions)

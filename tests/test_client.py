@@ -629,6 +629,26 @@ def test_resume_strips_trailing_whitespace_and_skips_its_repeat(delays: list[flo
     assert completion.text == "Hello world"
 
 
+def test_resumed_deltas_name_the_parts_of_the_merged_completion(delays: list[float]) -> None:
+    """After a resume, every delta's `part_index` is its part's in the final (merged) completion:
+    the text is part 0 and the continuation's other parts follow, however the continuation
+    numbered them (here a tool call first, then text, then an unknown block and a call)."""
+    unknown = chunk({"content": [{"type": "citation", "n": 1}]})
+    second = chunk({"content": None, "tool_calls": [
+        {"index": 3, "id": "toolu_2", "type": "function",
+         "function": {"name": "get_time", "arguments": "{}"}}]})
+    service = Service(sse(text("Hello "), text("wor"), error=drop()),
+                      sse(tool_start(), text("ld"), unknown, second, finish("tool_calls"), DONE))
+    deltas = list(make_client(service, resume_streams=True).stream(MESSAGES))
+    final = deltas[-1]
+    assert isinstance(final, FinishDelta)
+    kinds = [type(p).__name__ for p in final.completion.parts]
+    assert kinds == ["TextPart", "ToolCallPart", "UnknownPart", "ToolCallPart"]
+    named = [(type(d).__name__, d.part_index) for d in deltas[:-1]]  # type: ignore[union-attr]
+    assert named == [("TextDelta", 0), ("TextDelta", 0), ("ToolCallStartDelta", 1),
+                     ("TextDelta", 0), ("ToolCallStartDelta", 3), ("ToolCallArgsDelta", 3)]
+
+
 def test_resume_twice(delays: list[float]) -> None:
     service = Service(sse(text("one "), error=drop()), sse(text(" two"), error=drop()),
                       sse(text(" three"), finish(), DONE))

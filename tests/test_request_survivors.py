@@ -1,7 +1,8 @@
 """Request building: the behaviours a mutation run of `request.py` showed no test noticed.
 
 Each test pins one rule exactly (the value sent, or the error type and what its message says),
-so that changing the rule in `databricks_claude/request.py` fails here (issue 11).
+so that changing the rule in the request builder (`codecs/chat/request.py`,
+`codecs/chat/history.py`, `schema.py`, `rules/`) fails here (issue 11).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from databricks_claude.codecs.chat.history import message_to_wire
-from databricks_claude.codecs.chat.request import build_payload
+from databricks_claude.codecs.chat.request import build_payload, build_request
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.messages import (
     ImagePart,
@@ -873,3 +874,103 @@ def test_unanswered_calls_before_a_final_system_message_are_allowed() -> None:
     turn = Message("assistant", [ToolCallPart("c1", "get_weather", "{}")])
     built = build([Message.user("hi"), turn, Message.system("rules")])
     assert [m["role"] for m in built["messages"]] == ["system", "user", "assistant"]
+
+
+def test_extra_body_tool_items_that_are_not_dicts_are_kept_even_if_they_say_strict() -> None:
+    tools = ["strict", ["strict"], {"strict": True, "type": "function"}]
+    assert build(extra_body={"tools": tools})["tools"] == [
+        "strict", ["strict"], {"type": "function"}]
+
+
+def test_the_default_budget_is_capped_even_for_a_large_custom_max_tokens() -> None:
+    custom = get_profile("my-custom-endpoint")
+    assert build(profile=custom, thinking=True, max_tokens=200_000)["thinking"] == {
+        "type": "enabled", "budget_tokens": 64_000}
+
+
+def test_a_blank_cached_assistant_text_is_empty_text_alone_and_null_beside_calls() -> None:
+    blank = TextPart(" ", {"type": "ephemeral"})
+    alone = build([Message.user("hi"), Message("assistant", [blank])])["messages"][-1]
+    assert alone == {"role": "assistant", "content": ""}
+    call = ToolCallPart("c1", "get_weather", "{}")
+    beside = build([Message.user("hi"), Message("assistant", [blank, call])])["messages"][-1]
+    assert beside["content"] is None and beside["tool_calls"][0]["id"] == "c1"
+
+
+def test_a_text_block_without_text_beside_a_call_is_dropped() -> None:
+    turn = Message("assistant", [UnknownPart({"type": "text"}),
+                                 ToolCallPart("c1", "get_weather", "{}")])
+    assert build([Message.user("hi"), turn])["messages"][-1]["content"] is None
+
+
+def test_a_final_assistant_turn_is_not_a_continued_tool_loop() -> None:
+    """Thinking stays on when the conversation ends with the assistant (no results after it)."""
+    for turn in (Message.assistant("Sure, the answer is"),
+                 Message("assistant", [ToolCallPart("c1", "get_weather", "{}")])):
+        built = build([Message.user("hi"), turn], thinking=True, max_tokens=4096)
+        assert built["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+
+
+@pytest.mark.parametrize("part", [ReasoningPart("r", "s"), ToolCallPart("c9", "f", "{}")])
+def test_a_tool_result_holding_a_part_it_cannot_hold_names_the_tool_role(part: Part) -> None:
+    turn = Message("assistant", [ToolCallPart("c1", "get_weather", "{}")])
+    result = ToolResultPart("c1", [TextPart("x"), part])  # type: ignore[list-item]
+    refused(f"^a tool message cannot hold a {type(part).__name__}$",
+            [Message.user("hi"), turn, Message("tool", [result])])
+
+
+def test_a_ref_without_a_slash_after_the_hash_is_read_from_the_root() -> None:
+    """`#$defs/A` is read as `#/$defs/A` (the pointer is split on '/', empty tokens skipped)."""
+    schema = sanitize_schema({"$defs": {"A": {"type": "string"}}, "type": "object",
+                              "properties": {"a": {"$ref": "#$defs/A"}}})
+    assert schema["properties"]["a"] == {"type": "string"}
+
+
+# ----------------------------------------------------------------------------------------------
+# build_request: the payload and what building it decided
+
+
+def test_build_request_carries_the_payload_and_its_decisions() -> None:
+    turn = Message("assistant", [ToolCallPart("c1", "get_weather", "{}")])
+    messages = [Message.user("hi"), turn, Message.tool("c1", "sunny")]
+    options = RequestOptions(thinking=True, max_tokens=4096, tools=[WEATHER],
+                             tool_choice="required", temperature=0.3)
+    with pytest.warns(DatabricksClaudeWarning) as caught:
+        request = build_request(messages, options, model="ep", profile=BUDGET)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatabricksClaudeWarning)
+        assert request.payload == build_payload(messages, options, model="ep", profile=BUDGET)
+    # The tool loop has no reasoning, so thinking went out off and the forced choice stayed.
+    assert request.decisions.thinking is False
+    assert request.decisions.tool_choice == "required"
+    assert request.decisions.warnings == tuple(str(w.message) for w in caught)
+    assert len(request.decisions.warnings) == 1
+    assert request.decisions.warnings[0].startswith("thinking turned off for this request")
+
+
+def test_build_request_with_thinking_on_and_no_adjustment() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DatabricksClaudeWarning)
+        request = build_request([Message.user("hi")],
+                                RequestOptions(thinking=2048, max_tokens=4096, tools=[WEATHER],
+                                               tool_choice="auto"),
+                                model=None, profile=BUDGET, stream=True)
+    assert request.payload["stream"] is True and "model" not in request.payload
+    assert request.decisions.thinking is True
+    assert request.decisions.tool_choice == "auto"
+    assert request.decisions.warnings == ()
+
+
+def test_build_request_notes_stay_with_their_request() -> None:
+    """Each request keeps its own warnings; a plain build_payload afterwards records none."""
+    with pytest.warns(DatabricksClaudeWarning):
+        first = build_request([Message.user("hi")],
+                              RequestOptions(effort="low", top_k=5, thinking=True),
+                              model="ep", profile=BUDGET)
+    assert [note.split(" ")[0] for note in first.decisions.warnings] == ["effort", "top_k"]
+    with pytest.warns(DatabricksClaudeWarning):
+        build_payload([Message.user("hi")], RequestOptions(effort="low"), model="ep",
+                      profile=BUDGET)
+    second = build_request([Message.user("hi")], RequestOptions(), model="ep", profile=BUDGET)
+    assert second.decisions.warnings == () and second.decisions.tool_choice is None
+    assert len(first.decisions.warnings) == 2

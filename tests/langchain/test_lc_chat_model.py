@@ -391,6 +391,15 @@ def test_resume_streams(make_llm: MakeLLM, emulator: Emulator) -> None:
     assert len(emulator.requests) == 2
 
 
+def test_resumed_v1_stream_ending_in_a_tool_call(make_llm: MakeLLM, emulator: Emulator) -> None:
+    emulator.script(ScriptedReply(text="one two three", chunk_size=3),
+                    ScriptedReply(tool_calls=[ScriptedToolCall("f", {"a": 1}, "c1")]))
+    emulator.fault("drop_after", chunks=3)
+    total = _sum(list(make_llm(resume_streams=True, output_version="v1").stream("hi")))
+    assert [b["type"] for b in total.content] == ["text", "tool_call"]  # type: ignore[index]
+    assert total.tool_calls == [{"name": "f", "args": {"a": 1}, "id": "c1", "type": "tool_call"}]
+
+
 def test_base_url(emulator: Emulator) -> None:
     gateway = f"{emulator.host}/ai-gateway/mlflow/v1"  # not the default /serving-endpoints
     llm = ChatDatabricksClaude(endpoint=ENDPOINT, host=emulator.host, token=emulator.token,

@@ -29,7 +29,7 @@ from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.prompts import PromptTemplate
 
-from databricks_claude.emulator import Emulator, ScriptedReply
+from databricks_claude.emulator import Emulator, ScriptedReply, ScriptedToolCall
 from databricks_claude.errors import ConfigurationError, StreamInterruptedError
 from databricks_claude.notes import DatabricksClaudeWarning
 from llama_index_databricks_claude import DatabricksClaude
@@ -398,6 +398,18 @@ def test_resume_streams_continues_a_broken_text_stream(
     assert "".join(c.delta or "" for c in chunks) == content
     prefill = body(emulator)["messages"][-1]
     assert prefill["role"] == "assistant" and content == prefill["content"] + " and the rest."
+
+
+def test_resumed_stream_ending_in_a_tool_call_keeps_the_text_block(
+        make_llm: MakeLLM, emulator: Emulator) -> None:
+    emulator.script(ScriptedReply(text="one two three", chunk_size=3),
+                    ScriptedReply(tool_calls=[ScriptedToolCall("f", {"a": 1}, "c1")]))
+    emulator.fault("drop_after", chunks=3)
+    chunks = list(make_llm(resume_streams=True).stream_chat(QUESTION))
+    last = chunks[-1].message
+    assert [type(b).__name__ for b in last.blocks] == ["TextBlock", "ToolCallBlock"]
+    assert [type(b).__name__ for b in chunks[-2].message.blocks] == ["TextBlock", "ToolCallBlock"]
+    assert chunks[-2].message.content == last.content
 
 
 def test_retries_and_oauth(emulator: Emulator) -> None:
