@@ -7,6 +7,7 @@ so that changing the rule in the request builder (`codecs/chat/request.py`,
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 from typing import Any
@@ -29,6 +30,7 @@ from databricks_claude.messages import (
 )
 from databricks_claude.notes import DatabricksClaudeWarning
 from databricks_claude.profiles import ModelProfile, get_profile
+from databricks_claude.rules.tool_choice import ToolChoiceDecision, tool_choice_for
 from databricks_claude.schema import make_tool_spec, sanitize_schema
 
 SONNET_46 = get_profile("databricks-claude-sonnet-4-6")
@@ -974,3 +976,27 @@ def test_build_request_notes_stay_with_their_request() -> None:
     second = build_request([Message.user("hi")], RequestOptions(), model="ep", profile=BUDGET)
     assert second.decisions.warnings == () and second.decisions.tool_choice is None
     assert len(first.decisions.warnings) == 2
+
+
+# ----------------------------------------------------------------------------------------------
+# The tool choice rule's decision, as the codecs read it
+
+
+def test_tool_choice_decisions_name_a_tool_only_for_a_named_choice() -> None:
+    names = ["get_weather", "get_time"]
+    assert tool_choice_for("auto", names, False) == ToolChoiceDecision("auto", "")
+    assert tool_choice_for({"type": "any"}, names, False) == ToolChoiceDecision("required", "")
+    assert tool_choice_for("get_time", names, False) == ToolChoiceDecision(None, "get_time")
+    with pytest.warns(DatabricksClaudeWarning, match="changed to 'auto'"):
+        forced = tool_choice_for("get_time", names, True)
+    assert forced == ToolChoiceDecision("auto", "") and forced.name == ""
+    assert tool_choice_for("auto", [], False) is None
+    assert tool_choice_for(False, names, False) is None
+
+
+def test_a_tool_choice_decision_is_an_immutable_value() -> None:
+    decision = ToolChoiceDecision("auto")
+    assert hash(decision) == hash(ToolChoiceDecision("auto", ""))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decision.keyword = "none"  # type: ignore[misc]
+    assert not hasattr(decision, "__dict__")  # slotted, like the message classes
