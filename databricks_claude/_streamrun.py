@@ -9,7 +9,6 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from databricks_claude._http import encode_payload
 from databricks_claude._retry import RetryState
@@ -67,7 +66,6 @@ class StreamRun:
     def __init__(self, codec: Codec, request: Request, retry: RetryState, *, resume: bool):
         self.codec = codec
         self.request = request
-        self.payload: dict[str, Any] = request.payload
         self.retry = retry
         self.resume = resume
         self.accumulator = codec.decoder(request.decisions)
@@ -172,7 +170,9 @@ class StreamRun:
         self._prefix, self._pending_ws = delivered, delivered[len(prefill):]
         self._dropped, self._resumed = 0, True
         self._text_parts = []
-        payload = self.codec.with_prefill(self.payload, prefill) if prefill else self.payload
+        payload = self.request.payload
+        if prefill:
+            payload = self.codec.with_prefill(payload, prefill)
         self.body = encode_payload(payload)
         self.accumulator = self.codec.decoder(self.request.decisions)
 

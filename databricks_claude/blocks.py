@@ -13,7 +13,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from databricks_claude.errors import ConfigurationError, MalformedResponseError
+from databricks_claude.errors import (
+    ConfigurationError,
+    DatabricksClaudeError,
+    MalformedResponseError,
+)
 from databricks_claude.messages import (
     CacheControl,
     ImagePart,
@@ -24,7 +28,8 @@ from databricks_claude.messages import (
     UnknownPart,
 )
 
-__all__ = ["arguments_text", "content_parts", "part_to_block", "reasoning_entry_part",
+__all__ = ["REDACTED_ENTRY", "TEXT_ENTRY", "UNKNOWN_ENTRY", "arguments_text", "content_parts",
+           "part_to_block", "read_reasoning_entry", "reasoning_entry_part",
            "string_field", "with_cache"]
 
 
@@ -83,20 +88,35 @@ def string_field(value: Any, what: str) -> str:
     return value
 
 
-def reasoning_entry_part(entry: Any) -> Part:
-    """One `summary` entry of a reasoning block as a part (unknown entry types kept verbatim)."""
+#: What `read_reasoning_entry` found: reasoning text, redacted data, or an entry it does not know.
+TEXT_ENTRY, REDACTED_ENTRY, UNKNOWN_ENTRY = "text", "redacted", "unknown"
+
+
+def read_reasoning_entry(entry: Any) -> tuple[str, str, str | None]:
+    """The one reader of a `summary` entry: (kind, text or redacted data, signature).
+
+    Shared by the parser and the stream accumulator (which builds no part per entry).
+    """
     if not isinstance(entry, dict):
         raise MalformedResponseError(
             f"reasoning summary entry is a {type(entry).__name__}, expected an object")
     kind = entry.get("type")
     if kind == "summary_text":
         signature = entry.get("signature")
-        return ReasoningPart(
-            string_field(entry.get("text"), "reasoning text"),
-            string_field(signature, "reasoning signature") if signature is not None else None,
-        )
+        return (TEXT_ENTRY, string_field(entry.get("text"), "reasoning text"),
+                string_field(signature, "reasoning signature") if signature is not None else None)
     if kind == "summary_encrypted_text":
-        return RedactedReasoningPart(string_field(entry.get("data"), "redacted reasoning data"))
+        return REDACTED_ENTRY, string_field(entry.get("data"), "redacted reasoning data"), None
+    return UNKNOWN_ENTRY, "", None
+
+
+def reasoning_entry_part(entry: Any) -> Part:
+    """One `summary` entry of a reasoning block as a part (unknown entry types kept verbatim)."""
+    kind, value, signature = read_reasoning_entry(entry)
+    if kind == TEXT_ENTRY:
+        return ReasoningPart(value, signature)
+    if kind == REDACTED_ENTRY:
+        return RedactedReasoningPart(value)
     return UnknownPart({"type": "reasoning", "summary": [entry]})
 
 
@@ -134,8 +154,13 @@ def content_parts(content: str | list[Any] | None) -> list[Part]:
     return parts
 
 
-def arguments_text(raw: Any) -> str:
-    """Tool-call arguments as JSON text: verbatim when a string, serialized when an object."""
+def arguments_text(raw: Any, *,
+                   error: type[DatabricksClaudeError] = MalformedResponseError) -> str:
+    """Tool-call arguments as JSON text: verbatim when a string, serialized when an object.
+
+    `error` is what an object JSON cannot hold raises: `MalformedResponseError` for what the
+    service sent, `ConfigurationError` for what a caller gave.
+    """
     if raw is None:
         return "{}"
     if isinstance(raw, str):
@@ -143,4 +168,4 @@ def arguments_text(raw: Any) -> str:
     try:
         return json.dumps(raw, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError) as exc:  # hostile (very deep) objects
-        raise MalformedResponseError(f"tool call arguments cannot be serialized: {exc}") from exc
+        raise error(f"tool call arguments cannot be serialized: {exc}") from exc

@@ -31,11 +31,6 @@ class ModelProfile:
     """A budget-thinking model that also accepts adaptive thinking (released alongside it)."""
 
     @property
-    def accepts_adaptive(self) -> bool:
-        """Whether the model accepts `{"type": "adaptive"}` thinking (and so `effort`)."""
-        return self.thinking_style == "adaptive" or self.adaptive_capable
-
-    @property
     def default_max_tokens(self) -> int:
         """The `max_tokens` sent when the caller sets none (the service's own default is 1,000)."""
         return min(DEFAULT_MAX_TOKENS, self.max_output_tokens)

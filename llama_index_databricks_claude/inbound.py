@@ -9,7 +9,6 @@ back where they were (see `layout`), `role="tool"` messages become tool results 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,6 +24,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
+from databricks_claude import blocks
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.kit.images import sniff_image_type
 from databricks_claude.kit.placement import put_back, stored_positions
@@ -148,9 +148,7 @@ def _tool_call_part(block: ToolCallBlock) -> ToolCallPart:
 
 def arguments_text(arguments: Any) -> str:
     """Tool-call arguments as JSON text: a string is kept byte for byte, anything else dumped."""
-    if isinstance(arguments, str):
-        return arguments
-    return json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
+    return blocks.arguments_text(arguments, error=ConfigurationError)
 
 
 def _legacy_tool_calls(calls: Any) -> list[ToolCallPart]:

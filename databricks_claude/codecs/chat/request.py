@@ -127,8 +127,7 @@ def _tool_choice_to_wire(decision: ToolChoiceDecision | None) -> Any:
     return decision.keyword
 
 
-def _thinking_sent(messages: Sequence[Message], wire: list[dict[str, Any]],
-                   options: RequestOptions, profile: ModelProfile,
+def _thinking_sent(wire: list[dict[str, Any]], options: RequestOptions, profile: ModelProfile,
                    max_tokens: int) -> dict[str, Any] | None:
     """The `thinking` object to send: the rule's, off when the tool loop forbids it."""
     thinking = thinking_for(options, profile, max_tokens)
@@ -157,7 +156,7 @@ def build_payload(
     if not profile.vision and profile.known:
         check_vision(messages, profile)
     max_tokens = max_tokens_for(options, profile)
-    thinking = _thinking_sent(messages, wire, options, profile, max_tokens)
+    thinking = _thinking_sent(wire, options, profile, max_tokens)
     payload: dict[str, Any] = {"messages": wire}
     if model is not None:
         payload["model"] = model

@@ -22,7 +22,12 @@ from typing import Any
 
 from pydantic_core import from_json as loads  # about twice as fast as json.loads
 
-from databricks_claude.blocks import reasoning_entry_part, string_field
+from databricks_claude.blocks import (
+    REDACTED_ENTRY,
+    TEXT_ENTRY,
+    read_reasoning_entry,
+    string_field,
+)
 from databricks_claude.codecs.chat.response import parse_usage
 from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import (
@@ -277,15 +282,15 @@ class StreamAccumulator:
                 self._add_fixed(UnknownPart(item))
 
     def _on_summary_entry(self, entry: Mapping[str, Any], deltas: list[Delta]) -> None:
-        part = reasoning_entry_part(entry)  # the one reader of summary entries
-        if isinstance(part, ReasoningPart):
-            self._on_reasoning(part.text, part.signature, deltas)
-        elif isinstance(part, RedactedReasoningPart):
+        kind, value, signature = read_reasoning_entry(entry)  # the one reader of summary entries
+        if kind == TEXT_ENTRY:
+            self._on_reasoning(value, signature, deltas)
+        elif kind == REDACTED_ENTRY:
             number, at = self._next_reasoning_number(), len(self._slots)
-            self._add_fixed(part)
-            deltas.append(RedactedReasoningDelta(part.data, number, at))
+            self._add_fixed(RedactedReasoningPart(value))
+            deltas.append(RedactedReasoningDelta(value, number, at))
         else:
-            self._add_fixed(part)
+            self._add_fixed(UnknownPart({"type": "reasoning", "summary": [entry]}))
 
     def _on_reasoning(self, text: str, signature: str | None, deltas: list[Delta]) -> None:
         slot = self._reasoning
