@@ -43,7 +43,7 @@ from databricks_claude.config import ClientConfig, resolve_config
 from databricks_claude.errors import DatabricksClaudeError, MalformedResponseError
 from databricks_claude.messages import Completion, Delta, Message, RequestOptions
 from databricks_claude.profiles import ModelProfile, get_profile
-from databricks_claude.sse import aiter_sse_data, iter_sse_data
+from databricks_claude.sse import aiter_sse_text, iter_sse_text
 
 __all__ = ["DatabricksClaudeClient"]
 
@@ -203,7 +203,7 @@ class DatabricksClaudeClient:
         response = self._open_stream(run.body, run.retry.attempt)
         feed = run.feeder()
         try:
-            for data in iter_sse_data(response.iter_lines()):
+            for data in iter_sse_text(response.iter_text()):
                 yield from feed(data)
         except MalformedResponseError as error:
             yield from run.applied(error)
@@ -274,7 +274,7 @@ class DatabricksClaudeClient:
         response = await self._aopen_stream(run.body, run.retry.attempt)
         feed = run.feeder()
         try:
-            async for data in aiter_sse_data(response.aiter_lines()):
+            async for data in aiter_sse_text(response.aiter_text()):
                 for delta in feed(data):
                     yield delta
         except MalformedResponseError as error:
