@@ -97,7 +97,7 @@ class DatabricksClaudeClient:
                                       pool=None)
         self._headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json",
                          "Accept": "application/json, text/event-stream",
-                         **(default_headers or {})}
+                         **codec.headers, **(default_headers or {})}
         self._transport = transport
         self._async_transport = async_transport
         self._sync: httpx.Client | None = None

@@ -8,7 +8,7 @@ every wire. A new wire is a new subpackage of the same shape as `chat`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,6 +51,8 @@ class Codec(Protocol):
     """The wire's name, as `api=` takes it ("chat")."""
     path: str
     """The route below the client's base URL, e.g. "/chat/completions"."""
+    headers: Mapping[str, str]
+    """Headers every request of this wire carries (e.g. `anthropic-version`)."""
 
     def build(self, messages: Sequence[Message], options: RequestOptions, *, model: str | None,
               profile: ModelProfile, stream: bool) -> Request:

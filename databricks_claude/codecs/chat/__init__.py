@@ -6,7 +6,8 @@ is the codec the transport uses. Wire facts: docs/wire-chat.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from pydantic_core import from_json as loads  # about twice as fast as json.loads
@@ -27,6 +28,7 @@ class ChatCodec:
 
     name = "chat"
     path = "/chat/completions"
+    headers: Mapping[str, str] = MappingProxyType({})
 
     def build(self, messages: Sequence[Message], options: RequestOptions, *, model: str | None,
               profile: ModelProfile, stream: bool) -> Request:
