@@ -125,7 +125,7 @@ def encode_events(runs: list[Run], start: int = 0, stop: int | None = None,
 
 def _string_run(head: str, tail: str, text: str, size: int | None) -> Run:
     """Text deltas; quotes go into the template when no fragment needs escaping."""
-    pieces = _fragments(text, size) or [""]
+    pieces = fragments(text, size) or [""]
     if encode_basestring(text)[1:-1] == text:
         return Run(head + '"', '"' + tail, pieces)
     return Run(head, tail, list(map(encode_basestring, pieces)))
@@ -163,7 +163,8 @@ def _finish_event(reply: Reply) -> str:
     return "data: " + _json(chunk) + "\n\n"
 
 
-def _fragments(text: str, size: int | None) -> list[str]:
+def fragments(text: str, size: int | None) -> list[str]:
+    """Text cut into stream fragments: single characters, `size`-long pieces, or words."""
     if size == 1:
         return list(text)
     if size and size > 0:
