@@ -305,8 +305,9 @@ def test_budget_not_below_max_tokens_is_refused_naming_both_numbers(budget: int)
 
 
 def test_default_budget_too_small_for_max_tokens_is_refused() -> None:
-    with pytest.raises(ConfigurationError, match=r"budget 1000 .*max_tokens is 2000"):
-        payload(thinking=True, max_tokens=2000)
+    # Finding 7: the error names max_tokens (the caller set no budget); 2000 now fits a budget.
+    with pytest.raises(ConfigurationError, match=r"max_tokens=1000 is too small for thinking"):
+        payload(thinking=True, max_tokens=1000)
 
 
 def test_thinking_dict_with_unknown_type_is_refused() -> None:
@@ -320,7 +321,8 @@ def test_thinking_off_sends_nothing(thinking: Any) -> None:
 
 
 def test_adaptive_model_gets_adaptive_thinking() -> None:
-    assert payload(profile=ADAPTIVE, thinking=True)["thinking"] == {"type": "adaptive"}
+    assert payload(profile=ADAPTIVE, thinking=True)["thinking"] == {"type": "adaptive",
+                                                                  "display": "summarized"}
 
 
 def test_adaptive_model_effort_goes_in_output_config() -> None:
@@ -331,7 +333,7 @@ def test_adaptive_model_effort_goes_in_output_config() -> None:
 
 def test_adaptive_model_turns_a_budget_into_adaptive_with_a_warning() -> None:
     built = warned_payload("only supports adaptive", profile=ADAPTIVE, thinking=4096)
-    assert built["thinking"] == {"type": "adaptive"}
+    assert built["thinking"] == {"type": "adaptive", "display": "summarized"}
 
 
 def test_adaptive_model_turns_enabled_dict_into_adaptive_keeping_display() -> None:
@@ -816,8 +818,8 @@ def test_adaptive_thinking_on_a_budget_model_becomes_a_budget_with_a_warning() -
 
 
 def test_adaptive_thinking_on_a_budget_model_too_small_for_a_budget_is_refused() -> None:
-    with pytest.raises(ConfigurationError, match="below the minimum"):
-        payload(thinking={"type": "adaptive"}, max_tokens=2000)
+    with pytest.raises(ConfigurationError, match="too small for thinking"):
+        payload(thinking={"type": "adaptive"}, max_tokens=1000)
 
 
 @pytest.mark.parametrize("endpoint", ["databricks-claude-opus-4-6", "my-own-model"])
@@ -893,7 +895,7 @@ def test_adaptive_tool_loop_with_its_reasoning_keeps_adaptive_thinking() -> None
     turn = Message("assistant", [ReasoningPart("think", "sig"),
                                  ToolCallPart("c1", "get_weather", "{}")])
     built = payload(tool_loop(turn), profile=ADAPTIVE, tools=[WEATHER], thinking=True)
-    assert built["thinking"] == {"type": "adaptive"}
+    assert built["thinking"] == {"type": "adaptive", "display": "summarized"}
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])

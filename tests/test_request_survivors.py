@@ -412,16 +412,16 @@ def test_budget_thinking_on_sonnet_46_stays_a_budget(thinking: Any) -> None:
     assert built["thinking"] == {"type": "enabled", "budget_tokens": 2048}
 
 
-def test_effort_with_budget_thinking_on_sonnet_46_is_not_sent() -> None:
-    built = warned("effort 'high' not sent: claude-sonnet-4-6 uses a thinking budget",
-                   profile=SONNET_46, thinking=2048, max_tokens=4096, effort="high")
-    assert "output_config" not in built
+def test_effort_with_budget_thinking_on_sonnet_46_is_sent() -> None:
+    # Finding 9: sonnet-4-6 takes effort (docs/models.md#effort); it was dropped before.
+    built = build(profile=SONNET_46, thinking=2048, max_tokens=4096, effort="high")
+    assert built["output_config"] == {"effort": "high"}
     assert built["thinking"] == {"type": "enabled", "budget_tokens": 2048}
 
 
-def test_effort_without_thinking_on_sonnet_46_is_not_sent() -> None:
-    built = warned("effort 'max' not sent", profile=SONNET_46, effort="max")
-    assert "output_config" not in built and "thinking" not in built
+def test_effort_without_thinking_on_sonnet_46_is_sent() -> None:
+    built = build(profile=SONNET_46, effort="max")
+    assert built["output_config"] == {"effort": "max"} and "thinking" not in built
 
 
 def test_adaptive_on_sonnet_45_becomes_a_budget_and_drops_effort() -> None:
@@ -605,8 +605,11 @@ def test_a_budget_of_exactly_1024_is_accepted() -> None:
         "type": "enabled", "budget_tokens": 1024}
     assert build(thinking=True, max_tokens=2048)["thinking"] == {
         "type": "enabled", "budget_tokens": 1024}
-    refused("budget 1023 is below the minimum of 1024", [Message.user("hi")], thinking=True,
-            max_tokens=2047)
+    # Finding 7: below 2048 the budget is raised to the minimum, while room for an answer is left.
+    assert build(thinking=True, max_tokens=2047)["thinking"] == {
+        "type": "enabled", "budget_tokens": 1024}
+    refused("max_tokens=1279 is too small for thinking", [Message.user("hi")], thinking=True,
+            max_tokens=1279)
 
 
 def test_default_budget_below_the_cap_is_half_of_max_tokens() -> None:
@@ -687,7 +690,7 @@ def test_adaptive_model_thinking_dict_passes_through() -> None:
     for setting in ({"type": "adaptive", "display": "summarized"}, {"type": "disabled"}):
         assert build(profile=opus, thinking=setting)["thinking"] == setting
     built = warned("thinking budget 4096 ignored: claude-opus-4-8", profile=opus, thinking=4096)
-    assert built["thinking"] == {"type": "adaptive"}
+    assert built["thinking"] == {"type": "adaptive", "display": "summarized"}
 
 
 def test_stop_as_one_string_is_a_list() -> None:
