@@ -14,7 +14,9 @@ from databricks_claude.messages import CacheControl, ToolSpec
 
 __all__ = ["make_tool_spec", "sanitize_schema"]
 
-_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # whole name: fullmatch (`$` allows "\n")
+# Anthropic's rule, which the model service behind Databricks applies: up to 128 characters
+# (docs/wire-chat.md#tool-definitions). Whole name: fullmatch (`$` allows "\n").
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -204,7 +206,7 @@ def make_tool_spec(
     """
     if not isinstance(name, str) or not _TOOL_NAME.fullmatch(name):
         raise ConfigurationError(
-            f"tool name {name!r} is not allowed: use 1-64 letters, digits, '_' or '-'")
+            f"tool name {name!r} is not allowed: use 1-128 letters, digits, '_' or '-'")
     schema = sanitize_schema(parameters) if parameters is not None else {}
     schema_type = schema.setdefault("type", "object")
     if schema_type != "object":
