@@ -194,11 +194,13 @@ def test_union_of_numbers_widens_to_number() -> None:
         "type": "number"}
 
 
-def test_union_of_different_types_keeps_the_first() -> None:
+def test_union_of_different_types_becomes_a_type_list() -> None:
+    # Finding 12: the union is kept as a type list (it used to keep only the first type).
     schema = sanitize_schema({"anyOf": [{"type": "string"},
                                         {"type": "array", "items": {"type": "string"}},
                                         {"type": "null"}], "description": "one or many"})
-    assert schema == {"type": "string", "description": "one or many"}
+    assert schema == {"type": ["string", "array"], "items": {"type": "string"},
+                      "description": "one or many"}
 
 
 def test_all_of_is_merged() -> None:
