@@ -173,6 +173,14 @@ def _types_of(schema: dict[str, Any]) -> list[str] | None:
             if isinstance(v, tuple(py for py, _ in _VALUE_TYPES))] or None
 
 
+def _value_key(value: Any) -> str:
+    """A key telling enum values apart (1 from "1" and True), for any value a caller may give."""
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+
+
 def _type_union(alternatives: list[dict[str, Any]]) -> dict[str, Any]:
     """Alternatives of different types as one schema with a type list (`Union[int, str]`).
 
@@ -197,8 +205,7 @@ def _type_union(alternatives: list[dict[str, Any]]) -> dict[str, Any]:
                                       if k not in ("type", "enum", "const")})
     values = [_values_of(alt) for alt in alternatives]
     if all(v is not None for v in values):
-        merged["enum"] = list({json.dumps(v, sort_keys=True, default=repr): v
-                               for vs in values for v in vs or ()}.values())
+        merged["enum"] = list({_value_key(v): v for vs in values for v in vs or ()}.values())
     if kinds is None:
         return merged
     if "integer" in kinds and "number" in kinds:
