@@ -831,16 +831,17 @@ def test_adaptive_thinking_passes_through_where_it_may_be_accepted(endpoint: str
     assert built["thinking"] == {"type": "adaptive"}
 
 
-def test_assistant_turn_with_only_reasoning_is_refused_naming_its_index() -> None:
+def test_assistant_turn_with_only_reasoning_is_dropped_naming_its_index() -> None:
+    # Finding 4: such a turn used to be refused; it is now left out with one warning.
     turn = Message("assistant", [ReasoningPart("hmm", "sig"), TextPart(" ")])
     hi = Message.user("hi")
     for messages in ([hi, turn, Message.user("and?")], [hi, turn]):
-        with pytest.raises(ConfigurationError,
-                           match=r"assistant message 1 holds only reasoning.*add the text"):
-            payload(messages)
-    with pytest.raises(ConfigurationError, match="holds only reasoning"):
-        payload([Message.user("hi"), Message("assistant", [RedactedReasoningPart("x")]),
-                 Message.user("and?")])
+        built = warned_payload(r"assistant message 1 dropped .*holds only reasoning", messages)
+        assert [m["role"] for m in built["messages"]] == ["user"] * (len(messages) - 1)
+    built = warned_payload("holds only reasoning", [
+        Message.user("hi"), Message("assistant", [RedactedReasoningPart("x")]),
+        Message.user("and?")])
+    assert all(m["role"] == "user" for m in built["messages"])
 
 
 @pytest.mark.parametrize("signature", [None, ""])

@@ -231,8 +231,35 @@ def _expand_to_wire(message: Message, index: int, last: bool) -> list[dict[str, 
     return wire
 
 
+def _holds_only_reasoning(message: Message) -> bool:
+    """An assistant turn with reasoning and nothing else: thinking used all of max_tokens."""
+    parts = message.parts
+    return (message.role == "assistant" and any(isinstance(p, _REASONING_PARTS) for p in parts)
+            and all(isinstance(p, _REASONING_PARTS) or _is_blank(p) for p in parts))
+
+
+def _drop_reasoning_only(messages: Sequence[Message]) -> set[int]:
+    """The indices of reasoning-only assistant turns, dropped with one warning.
+
+    The service has no form for such a turn: reasoning cannot be an assistant message's last
+    block, and an empty assistant turn is refused before the last message
+    (docs/wire-chat.md#reasoning-replay); a history may leave reasoning out entirely.
+    """
+    dropped = {i for i, message in enumerate(messages) if _holds_only_reasoning(message)}
+    if dropped:
+        names = ", ".join(map(str, sorted(dropped)))
+        warn(f"assistant message{'s' if len(dropped) > 1 else ''} {names} dropped from the "
+             "request: it holds only reasoning and no answer (thinking used all of max_tokens, "
+             "finish_reason 'length'), and the service refuses an assistant message that ends "
+             "with reasoning (raise max_tokens to leave room for an answer)")
+    return dropped
+
+
 def wire_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
-    """All messages, system messages merged into one first message."""
+    """All messages, system messages merged into one first message.
+
+    Reasoning-only assistant turns are left out, with one warning (`_drop_reasoning_only`).
+    """
     if not messages:
         raise ConfigurationError("the message list is empty: a request needs at least one "
                                  "user message")
@@ -241,15 +268,16 @@ def wire_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     if first_system is not None:
         systems = [message for message in messages if message.role == "system"]
         wire.append(_system_to_wire(systems, first_system))
-    last = len(messages) - 1
-    while last >= 0 and messages[last].role == "system":
-        last -= 1
-    if last < 0:
+    if all(message.role == "system" for message in messages):
         raise ConfigurationError("the conversation holds only system messages: a request "
                                  "needs at least one user message")
-    for index, message in enumerate(messages):
-        if message.role != "system":
-            wire.extend(_expand_to_wire(message, index, index == last))
+    dropped = _drop_reasoning_only(messages)
+    kept = [i for i, m in enumerate(messages) if m.role != "system" and i not in dropped]
+    if not kept:
+        raise ConfigurationError("the conversation holds no user message once its "
+                                 "reasoning-only assistant turns are left out")
+    for index in kept:
+        wire.extend(_expand_to_wire(messages[index], index, index == kept[-1]))
     return wire
 
 
