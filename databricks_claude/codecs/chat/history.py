@@ -122,8 +122,12 @@ def _user_to_wire(parts: Sequence[Part], index: int | None = None) -> dict[str, 
 def _tool_result_to_wire(result: ToolResultPart) -> dict[str, Any]:
     content: str | list[dict[str, Any]]
     if isinstance(result.content, str):
-        if result.cache_control is None or not result.content.strip():
-            content = result.content  # an empty result is accepted, an empty text block is not
+        if not result.content.strip():
+            # An empty result is sent as "" (docs/wire-chat.md#tool-results); whitespace would
+            # become a blank text block, which the service refuses.
+            content = ""
+        elif result.cache_control is None:
+            content = result.content
         else:
             content = [{"type": "text", "text": result.content,
                         "cache_control": result.cache_control}]
