@@ -765,11 +765,12 @@ def test_two_plain_user_texts_are_two_blocks() -> None:
                                      {"type": "text", "text": "b"}]}]
 
 
-def test_a_blank_tool_result_with_cache_control_is_sent_as_its_text() -> None:
+def test_a_blank_tool_result_with_cache_control_is_sent_as_the_empty_result() -> None:
+    # Finding 16: a whitespace-only result is the empty result "" (it was sent as "  ").
     turn = Message("assistant", [ToolCallPart("c1", "get_weather", "{}")])
     result = Message("tool", [ToolResultPart("c1", "  ", {"type": "ephemeral"})])
     assert build([Message.user("hi"), turn, result])["messages"][-1] == {
-        "role": "tool", "tool_call_id": "c1", "content": "  "}
+        "role": "tool", "tool_call_id": "c1", "content": ""}
 
 
 def test_tool_result_parts_keep_a_cache_control_already_on_the_last_part() -> None:

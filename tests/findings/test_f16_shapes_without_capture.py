@@ -40,7 +40,7 @@ def test_empty_tool_result_and_tool_call_only_turn(
         emulator: Emulator, make_lc: Callable[..., Any], result: str) -> None:
     emulator.script(ScriptedReply(text="Nothing found."))
     make_lc().invoke(_loop(result))
-    user, assistant, tool = _sent(emulator)
+    _user, assistant, tool = _sent(emulator)
     assert assistant["content"] is None and assistant["tool_calls"][0]["id"] == "toolu_1"
     assert tool == {"role": "tool", "tool_call_id": "toolu_1", "content": ""}
 
