@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from databricks_claude.blocks import part_to_block
+from databricks_claude.blocks import part_to_block, reasoning_blocks
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.messages import (
     ImagePart,
@@ -175,7 +175,9 @@ def _assistant_to_wire(parts: Sequence[Part], index: int | None = None) -> dict[
         if calls and not content.strip():
             content = None  # the service refuses empty text beside tool calls
     else:
-        content = [_content_block(part, "assistant") for part in others]
+        # Reasoning keeps its grouping: one block per block received, all its entries in it.
+        content = [*reasoning_blocks(reasoning),
+                   *(_content_block(part, "assistant") for part in rest)]
         content = [block for block in content if not _is_blank_text(block)] or (
             None if calls else "")
     wire: dict[str, Any] = {"role": "assistant", "content": content}
