@@ -29,7 +29,7 @@ from databricks_claude.messages import (
 )
 
 __all__ = ["REDACTED_ENTRY", "TEXT_ENTRY", "UNKNOWN_ENTRY", "arguments_text", "content_parts",
-           "part_to_block", "read_reasoning_entry", "reasoning_entry_part",
+           "part_to_block", "read_reasoning_entry", "reasoning_blocks", "reasoning_entry_part",
            "string_field", "with_cache"]
 
 
@@ -48,14 +48,36 @@ def _image_block(part: ImagePart) -> dict[str, Any]:
     return with_cache({"type": "image_url", "image_url": {"url": part.url}}, part.cache_control)
 
 
-def _reasoning_block(part: ReasoningPart | RedactedReasoningPart) -> dict[str, Any]:
+def _summary_entry(part: ReasoningPart | RedactedReasoningPart) -> dict[str, Any]:
     if isinstance(part, RedactedReasoningPart):
-        return {"type": "reasoning",
-                "summary": [{"type": "summary_encrypted_text", "data": part.data}]}
+        return {"type": "summary_encrypted_text", "data": part.data}
     entry: dict[str, Any] = {"type": "summary_text", "text": part.text}
     if part.signature is not None:
         entry["signature"] = part.signature
-    return with_cache({"type": "reasoning", "summary": [entry]}, part.cache_control)
+    return entry
+
+
+def _reasoning_block(part: ReasoningPart | RedactedReasoningPart) -> dict[str, Any]:
+    cache = part.cache_control if isinstance(part, ReasoningPart) else None
+    return with_cache({"type": "reasoning", "summary": [_summary_entry(part)]}, cache)
+
+
+def reasoning_blocks(parts: list[ReasoningPart | RedactedReasoningPart]) -> list[dict[str, Any]]:
+    """Reasoning parts as wire blocks, grouped as received: a `joined` part's entry goes into
+    the block before it, so a block with several summary entries replays exactly.
+
+    A block's `cache_control` is the first one its parts carry.
+    """
+    blocks: list[dict[str, Any]] = []
+    for part in parts:
+        if part.joined and blocks:
+            blocks[-1]["summary"].append(_summary_entry(part))
+            cache = part.cache_control if isinstance(part, ReasoningPart) else None
+            if cache is not None and "cache_control" not in blocks[-1]:
+                blocks[-1]["cache_control"] = cache
+        else:
+            blocks.append(_reasoning_block(part))
+    return blocks
 
 
 def part_to_block(part: Part) -> dict[str, Any]:
@@ -124,7 +146,11 @@ def _reasoning_parts(block: dict[str, Any]) -> list[Part]:
     summary = block.get("summary")
     if not isinstance(summary, list) or not summary:
         return [UnknownPart(block)]  # nothing we can read, but replaying it must keep it
-    return [reasoning_entry_part(entry) for entry in summary]
+    parts = [reasoning_entry_part(entry) for entry in summary]
+    for part in parts[1:]:  # later entries continue the block: replayed in it (`reasoning_blocks`)
+        if isinstance(part, (ReasoningPart, RedactedReasoningPart)):
+            part.joined = True
+    return parts
 
 
 def _block_parts(block: Any) -> list[Part]:

@@ -39,18 +39,25 @@ class ReasoningPart:
     """Claude's reasoning (a `summary_text` entry); the opaque `signature` is replayed as is.
 
     `signature` is None when the service sent no signature key, "" when it sent an empty one.
+    `joined` marks an entry that continues the reasoning block of the part before it (a block
+    with several `summary` entries), so that a replay sends the block whole.
     """
 
     text: str
     signature: str | None = None
     cache_control: CacheControl | None = None
+    joined: bool = field(default=False, compare=False)
 
 
 @dataclass(slots=True)
 class RedactedReasoningPart:
-    """Encrypted reasoning (a `summary_encrypted_text` entry): opaque data, replayed as is."""
+    """Encrypted reasoning (a `summary_encrypted_text` entry): opaque data, replayed as is.
+
+    `joined`: as on `ReasoningPart`, the entry continues the reasoning block before it.
+    """
 
     data: str
+    joined: bool = field(default=False, compare=False)
 
 
 @dataclass(slots=True)

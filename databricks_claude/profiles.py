@@ -2,7 +2,7 @@
 
 Names are matched on their Claude suffix, so `databricks-claude-sonnet-4-5`,
 `system.ai.claude-sonnet-4-5` and a custom endpoint called `my-claude-sonnet-4-5` share a profile.
-Unknown names get safe defaults, never an error.
+Unknown names get safe defaults, never an error. Sources of the capabilities: docs/models.md.
 """
 
 from __future__ import annotations
@@ -13,7 +13,14 @@ from functools import lru_cache
 from typing import Literal
 
 ThinkingStyle = Literal["budget", "adaptive"]
+ThinkingDisplay = Literal["summarized", "omitted"]
 DEFAULT_MAX_TOKENS = 8192
+
+# `output_config.effort` levels per model generation (docs/models.md#effort).
+_NO_EFFORT: tuple[str, ...] = ()
+_EFFORT_45 = ("low", "medium", "high")
+_EFFORT_46 = ("low", "medium", "high", "max")
+_EFFORT_ALL = ("low", "medium", "high", "xhigh", "max")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,10 @@ class ModelProfile:
     known: bool = True
     adaptive_capable: bool = False
     """A budget-thinking model that also accepts adaptive thinking (released alongside it)."""
+    efforts: tuple[str, ...] = _NO_EFFORT
+    """The `effort` levels the model takes; empty when it takes no effort at all."""
+    display_default: ThinkingDisplay = "summarized"
+    """What the model shows of its reasoning when `thinking.display` is not sent."""
 
     @property
     def default_max_tokens(self) -> int:
@@ -37,9 +48,17 @@ class ModelProfile:
 
 
 def _p(suffix: str, ctx: int, out: int, style: ThinkingStyle = "budget", temperature: bool = True,
-       vision: bool = True, adaptive: bool = False) -> tuple[str, ModelProfile]:
+       vision: bool = True, adaptive: bool = False,
+       efforts: tuple[str, ...] = _NO_EFFORT) -> tuple[str, ModelProfile]:
+    # Every adaptive-only model takes every effort level and omits its reasoning text by default.
+    display: ThinkingDisplay
+    if style == "adaptive":
+        efforts, display = _EFFORT_ALL, "omitted"
+    else:
+        display = "summarized"
     return suffix, ModelProfile(f"claude-{suffix}", ctx, out, style, temperature, vision,
-                                adaptive_capable=adaptive)
+                                adaptive_capable=adaptive, efforts=efforts,
+                                display_default=display)
 
 
 _M = 1_000_000
@@ -50,11 +69,11 @@ _PROFILES: dict[str, ModelProfile] = dict([
     _p("sonnet-4", _K, 64_000),
     _p("sonnet-4-1", _K, 64_000),
     _p("sonnet-4-5", _K, 64_000),
-    _p("sonnet-4-6", _M, 128_000, adaptive=True),
+    _p("sonnet-4-6", _M, 128_000, adaptive=True, efforts=_EFFORT_46),
     _p("opus-4", _K, 32_000),
     _p("opus-4-1", _K, 32_000),
-    _p("opus-4-5", _K, 64_000),
-    _p("opus-4-6", _M, 128_000, adaptive=True),
+    _p("opus-4-5", _K, 64_000, efforts=_EFFORT_45),
+    _p("opus-4-6", _M, 128_000, adaptive=True, efforts=_EFFORT_46),
     _p("opus-4-7", _M, 128_000, "adaptive"),
     _p("opus-4-8", _M, 128_000, "adaptive"),
     _p("fable-5", _M, 128_000, "adaptive", temperature=False, vision=False),
@@ -65,6 +84,9 @@ _PROFILES: dict[str, ModelProfile] = dict([
     _p("sonnet-5-5", _M, 128_000, "adaptive"),
     _p("haiku-5-5", _M, 128_000, "adaptive"),
 ])
+
+#: The Claude suffixes with a profile (`sonnet-4-5`, ...), in release order within a family.
+KNOWN_MODELS = tuple(_PROFILES)
 
 _SUFFIX = re.compile(r"claude-([a-z0-9-]+?)(?:-v\d+)?$")
 

@@ -6,6 +6,7 @@ them as they are. Wire facts: docs/wire-chat.md#tool-definitions.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -14,7 +15,9 @@ from databricks_claude.messages import CacheControl, ToolSpec
 
 __all__ = ["make_tool_spec", "sanitize_schema"]
 
-_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # whole name: fullmatch (`$` allows "\n")
+# Anthropic's rule, which the model service behind Databricks applies: up to 128 characters
+# (docs/wire-chat.md#tool-definitions). Whole name: fullmatch (`$` allows "\n").
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -45,8 +48,8 @@ def sanitize_schema(schema: dict[str, Any]) -> dict[str, Any]:
       alternative; `["X", "null"]` type lists collapse to `"X"`.
     * Unions of several real alternatives, which the service refuses, become one schema: objects
       merge (properties united, only the properties required by all stay required); numbers
-      widen to `"number"`; otherwise the first alternative is kept (the one the caller listed
-      first, usually the preferred type).
+      widen to `"number"`; alternatives of different types become a `type` list
+      (`Union[int, str]` -> `{"type": ["integer", "string"]}`), their other keywords merged.
     * `allOf` items are merged into one schema (properties and `required` united).
     * Refused or meaningless keywords are dropped: `pattern`, `patternProperties`, `prefixItems`,
       `discriminator`, `not`/`if`/`then`/`else`, `$schema`/`$id`/`$comment`, and `title`.
@@ -140,7 +143,74 @@ def _collapse_union(alternatives: list[Any]) -> dict[str, Any]:
         merged = dict(real[0])
         merged["type"] = "number"
         return merged
-    return real[0]
+    return _type_union(real)
+
+
+# Python types of enum / const values -> JSON types (bool before int: True is an int).
+_VALUE_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (list, "array"),
+    (dict, "object"), (type(None), "null"))
+
+
+def _values_of(schema: dict[str, Any]) -> list[Any] | None:
+    """The values an `enum` or `const` allows, or None when the schema has neither."""
+    if isinstance(schema.get("enum"), list):
+        return list(schema["enum"])
+    return [schema["const"]] if "const" in schema else None
+
+
+def _types_of(schema: dict[str, Any]) -> list[str] | None:
+    """The JSON types one alternative allows (from `type`, else its values); None: any type."""
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return [kind]
+    if isinstance(kind, list) and kind and all(isinstance(k, str) for k in kind):
+        return list(kind)
+    values = _values_of(schema)
+    if not values:
+        return None
+    return [next(name for py, name in _VALUE_TYPES if isinstance(v, py)) for v in values
+            if isinstance(v, tuple(py for py, _ in _VALUE_TYPES))] or None
+
+
+def _value_key(value: Any) -> str:
+    """A key telling enum values apart (1 from "1" and True), for any value a caller may give."""
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+
+
+def _type_union(alternatives: list[dict[str, Any]]) -> dict[str, Any]:
+    """Alternatives of different types as one schema with a type list (`Union[int, str]`).
+
+    The service refuses `anyOf`, but a `type` list says the same thing: every other keyword of
+    an alternative applies to its own type only (`properties` to objects, `maxLength` to
+    strings), so they merge. Values (`enum` / `const`) are united when every alternative has
+    them, else dropped (they would restrict the other types). Objects merge as in
+    `_merge_object_alternatives`; an alternative that allows any type makes an untyped schema.
+    """
+    objects = [alt for alt in alternatives if alt.get("type") == "object"]
+    if len(objects) > 1:
+        first = alternatives.index(objects[0])
+        rest = [alt for alt in alternatives if alt.get("type") != "object"]
+        alternatives = [*rest[:first], _merge_object_alternatives(objects), *rest[first:]]
+    kinds: list[str] | None = []
+    merged: dict[str, Any] = {}
+    for alt in alternatives:
+        allowed = _types_of(alt)
+        kinds = None if allowed is None or kinds is None else kinds + [
+            k for k in allowed if k not in kinds and k != "null"]
+        merged = _merge_into(merged, {k: v for k, v in alt.items()
+                                      if k not in ("type", "enum", "const")})
+    values = [_values_of(alt) for alt in alternatives]
+    if all(v is not None for v in values):
+        merged["enum"] = list({_value_key(v): v for vs in values for v in vs or ()}.values())
+    if kinds is None:
+        return merged
+    if "integer" in kinds and "number" in kinds:
+        kinds.remove("integer")
+    return {"type": kinds[0] if len(kinds) == 1 else kinds, **merged}
 
 
 def _merge_object_alternatives(objects: list[dict[str, Any]]) -> dict[str, Any]:
@@ -187,8 +257,14 @@ def _merge_into(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def _collapse_type_list(types: list[Any]) -> Any:
-    real = [t for t in types if t != "null"]
-    return real[0] if real else "null"
+    """A type list without `null` (Optional is implied): one type, or the list of several."""
+    real: list[Any] = []
+    for kind in types:  # malformed entries (lists, dicts) are left to the service: no hashing
+        if kind != "null" and kind not in real:
+            real.append(kind)
+    if not real:
+        return "null"
+    return real[0] if len(real) == 1 else real
 
 
 def make_tool_spec(
@@ -204,7 +280,7 @@ def make_tool_spec(
     """
     if not isinstance(name, str) or not _TOOL_NAME.fullmatch(name):
         raise ConfigurationError(
-            f"tool name {name!r} is not allowed: use 1-64 letters, digits, '_' or '-'")
+            f"tool name {name!r} is not allowed: use 1-128 letters, digits, '_' or '-'")
     schema = sanitize_schema(parameters) if parameters is not None else {}
     schema_type = schema.setdefault("type", "object")
     if schema_type != "object":

@@ -30,7 +30,7 @@ from databricks_claude.kit.options import OPTION_FIELDS, call_options
 from databricks_claude.kit.secrets import without_secrets
 from databricks_claude.messages import Message, RequestOptions, ThinkingSetting
 from databricks_claude.profiles import get_profile
-from databricks_claude.rules.thinking import EFFORTS, thinking_on
+from databricks_claude.rules.thinking import thinking_on
 from databricks_claude.rules.tool_choice import validate_tool_choice
 from langchain_databricks_claude.errors import to_langchain_error
 from langchain_databricks_claude.inbound import to_neutral_messages
@@ -206,8 +206,8 @@ class ChatDatabricksClaude(BaseChatModel):
             tool_choice=True, tool_call_streaming=True, structured_output=True,
             temperature=core.temperature_allowed,
         )
-        if core.thinking_style == "adaptive":
-            profile["reasoning_effort_levels"] = list(EFFORTS)
+        if core.efforts:
+            profile["reasoning_effort_levels"] = list(core.efforts)
         return profile
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:

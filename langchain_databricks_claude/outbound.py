@@ -14,6 +14,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import InvalidToolCall, ToolCall
 
 from databricks_claude.blocks import part_to_block as part_to_wire
+from databricks_claude.blocks import reasoning_blocks
 from databricks_claude.kit.placement import text_offsets
 from databricks_claude.messages import Completion, Part, ToolCallPart, Usage
 from langchain_databricks_claude.layout import (
@@ -64,7 +65,7 @@ def final_kwargs(completion: Completion) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     reasoning = completion.reasoning_parts
     if reasoning:
-        kwargs[REASONING_BLOCKS] = [part_to_wire(p) for p in reasoning]
+        kwargs[REASONING_BLOCKS] = reasoning_blocks(list(reasoning))  # grouped as received
     unknown = _unknown_blocks(completion.parts)
     if unknown:
         kwargs[UNKNOWN_BLOCKS] = unknown

@@ -134,10 +134,12 @@ def reasoning_part(block: ThinkingBlock) -> ReasoningPart | RedactedReasoningPar
     info = block.additional_information
     data = info.get("data")
     redacted = info.get(REDACTED_KEY) or info.get("type") == "redacted_thinking"
+    joined = info.get("joined") is True  # continues the block before it (outbound.thinking_block)
     if redacted and isinstance(data, str):
-        return RedactedReasoningPart(data)
+        return RedactedReasoningPart(data, joined=joined)
     signature = info.get("signature")
-    return ReasoningPart(block.content or "", signature if isinstance(signature, str) else None)
+    return ReasoningPart(block.content or "", signature if isinstance(signature, str) else None,
+                         joined=joined)
 
 
 def _tool_call_part(block: ToolCallBlock) -> ToolCallPart:

@@ -62,11 +62,13 @@ def _block(part: BlockPart) -> ContentBlock:
 
 def thinking_block(part: ReasoningPart | RedactedReasoningPart) -> ThinkingBlock:
     """A `ThinkingBlock` that replays as exactly this reasoning part."""
+    # `joined`: the part continues the reasoning block before it (several summary entries).
+    joined: dict[str, Any] = {"joined": True} if part.joined else {}
     if isinstance(part, RedactedReasoningPart):
-        return ThinkingBlock(content=None,
-                             additional_information={REDACTED_KEY: True, "data": part.data})
+        return ThinkingBlock(content=None, additional_information={
+            REDACTED_KEY: True, "data": part.data, **joined})
     info = {} if part.signature is None else {"signature": part.signature}
-    return ThinkingBlock(content=part.text, additional_information=info)
+    return ThinkingBlock(content=part.text, additional_information={**info, **joined})
 
 
 def to_chat_message(completion: Completion) -> ChatMessage:

@@ -412,16 +412,16 @@ def test_budget_thinking_on_sonnet_46_stays_a_budget(thinking: Any) -> None:
     assert built["thinking"] == {"type": "enabled", "budget_tokens": 2048}
 
 
-def test_effort_with_budget_thinking_on_sonnet_46_is_not_sent() -> None:
-    built = warned("effort 'high' not sent: claude-sonnet-4-6 uses a thinking budget",
-                   profile=SONNET_46, thinking=2048, max_tokens=4096, effort="high")
-    assert "output_config" not in built
+def test_effort_with_budget_thinking_on_sonnet_46_is_sent() -> None:
+    # Finding 9: sonnet-4-6 takes effort (docs/models.md#effort); it was dropped before.
+    built = build(profile=SONNET_46, thinking=2048, max_tokens=4096, effort="high")
+    assert built["output_config"] == {"effort": "high"}
     assert built["thinking"] == {"type": "enabled", "budget_tokens": 2048}
 
 
-def test_effort_without_thinking_on_sonnet_46_is_not_sent() -> None:
-    built = warned("effort 'max' not sent", profile=SONNET_46, effort="max")
-    assert "output_config" not in built and "thinking" not in built
+def test_effort_without_thinking_on_sonnet_46_is_sent() -> None:
+    built = build(profile=SONNET_46, effort="max")
+    assert built["output_config"] == {"effort": "max"} and "thinking" not in built
 
 
 def test_adaptive_on_sonnet_45_becomes_a_budget_and_drops_effort() -> None:
@@ -504,7 +504,8 @@ def test_a_union_of_only_null_is_null_and_an_empty_union_is_nothing() -> None:
 
 def test_a_type_list_of_only_null_is_null() -> None:
     assert sanitize_schema({"type": ["null"]}) == {"type": "null"}
-    assert sanitize_schema({"type": ["null", "integer", "string"]}) == {"type": "integer"}
+    assert sanitize_schema({"type": ["null", "integer", "string"]}) == {
+        "type": ["integer", "string"]}  # finding 12: several types stay a list
 
 
 def test_a_union_alternative_without_a_type_is_not_null() -> None:
@@ -518,9 +519,10 @@ def test_union_of_two_integers_keeps_the_first_bounds_as_a_number() -> None:
     assert schema == {"type": "number", "minimum": 1}
 
 
-def test_union_of_a_number_and_a_string_keeps_the_first() -> None:
+def test_union_of_a_number_and_a_string_keeps_both() -> None:
+    # Finding 12: Union[int, str] used to become `integer`.
     assert sanitize_schema({"anyOf": [{"type": "integer"}, {"type": "string"}]}) == {
-        "type": "integer"}
+        "type": ["integer", "string"]}
 
 
 def test_union_alternatives_keep_their_own_keys_and_the_outer_ones_win() -> None:
@@ -577,7 +579,7 @@ def test_tool_names_that_are_allowed(name: str) -> None:
     assert make_tool_spec(name, "", None).name == name
 
 
-@pytest.mark.parametrize("name", ["", "x" * 65, "a.b", "a b", "é", 5, None, "ok\n"])
+@pytest.mark.parametrize("name", ["", "x" * 129, "a.b", "a b", "é", 5, None, "ok\n"])
 def test_tool_names_that_are_refused(name: Any) -> None:
     with pytest.raises(ConfigurationError, match=re.escape(f"tool name {name!r} is not allowed")):
         make_tool_spec(name, "", None)
@@ -605,8 +607,11 @@ def test_a_budget_of_exactly_1024_is_accepted() -> None:
         "type": "enabled", "budget_tokens": 1024}
     assert build(thinking=True, max_tokens=2048)["thinking"] == {
         "type": "enabled", "budget_tokens": 1024}
-    refused("budget 1023 is below the minimum of 1024", [Message.user("hi")], thinking=True,
-            max_tokens=2047)
+    # Finding 7: below 2048 the budget is raised to the minimum, while room for an answer is left.
+    assert build(thinking=True, max_tokens=2047)["thinking"] == {
+        "type": "enabled", "budget_tokens": 1024}
+    refused("max_tokens=1279 is too small for thinking", [Message.user("hi")], thinking=True,
+            max_tokens=1279)
 
 
 def test_default_budget_below_the_cap_is_half_of_max_tokens() -> None:
@@ -687,7 +692,7 @@ def test_adaptive_model_thinking_dict_passes_through() -> None:
     for setting in ({"type": "adaptive", "display": "summarized"}, {"type": "disabled"}):
         assert build(profile=opus, thinking=setting)["thinking"] == setting
     built = warned("thinking budget 4096 ignored: claude-opus-4-8", profile=opus, thinking=4096)
-    assert built["thinking"] == {"type": "adaptive"}
+    assert built["thinking"] == {"type": "adaptive", "display": "summarized"}
 
 
 def test_stop_as_one_string_is_a_list() -> None:
@@ -760,11 +765,12 @@ def test_two_plain_user_texts_are_two_blocks() -> None:
                                      {"type": "text", "text": "b"}]}]
 
 
-def test_a_blank_tool_result_with_cache_control_is_sent_as_its_text() -> None:
+def test_a_blank_tool_result_with_cache_control_is_sent_as_the_empty_result() -> None:
+    # Finding 16: a whitespace-only result is the empty result "" (it was sent as "  ").
     turn = Message("assistant", [ToolCallPart("c1", "get_weather", "{}")])
     result = Message("tool", [ToolResultPart("c1", "  ", {"type": "ephemeral"})])
     assert build([Message.user("hi"), turn, result])["messages"][-1] == {
-        "role": "tool", "tool_call_id": "c1", "content": "  "}
+        "role": "tool", "tool_call_id": "c1", "content": ""}
 
 
 def test_tool_result_parts_keep_a_cache_control_already_on_the_last_part() -> None:

@@ -1,4 +1,7 @@
-"""Which endpoint names the emulator serves, and what each backing model accepts."""
+"""Which endpoint names the emulator serves, and what each backing model accepts.
+
+Model capabilities and their public sources: docs/models.md.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,16 @@ ADAPTIVE_ONLY = frozenset({"opus-4-7", "opus-4-8", "fable-5", "sonnet-5", "opus-
 # Models older than adaptive thinking: they only take a budget.
 BUDGET_ONLY = frozenset({"3-7-sonnet", "sonnet-4", "sonnet-4-1", "sonnet-4-5", "opus-4",
                          "opus-4-1", "opus-4-5", "haiku-4-5"})
+# Both thinking styles: budget thinking is deprecated there, adaptive recommended.
+BOTH_STYLES = frozenset({"sonnet-4-6", "opus-4-6"})
+#: Every model served, by its Claude suffix.
+MODELS = tuple(sorted(ADAPTIVE_ONLY | BUDGET_ONLY | BOTH_STYLES))
+ALL_EFFORTS = ("low", "medium", "high", "xhigh", "max")
+# `output_config.effort` levels per model; models absent here refuse the key (docs/models.md).
+_EFFORTS = {"opus-4-5": ("low", "medium", "high"),
+            "opus-4-6": ("low", "medium", "high", "max"),
+            "sonnet-4-6": ("low", "medium", "high", "max"),
+            **{suffix: ALL_EFFORTS for suffix in ADAPTIVE_ONLY}}
 NO_TEMPERATURE = frozenset({"fable-5", "fable-5-1"})
 NO_RESPONSE_FORMAT = frozenset({"opus-5-5", "sonnet-5-5", "haiku-5-5", "fable-5-1"})
 MILLION_CONTEXT = frozenset({"sonnet-4-6", "opus-4-6"}) | ADAPTIVE_ONLY
@@ -38,6 +51,8 @@ class Endpoint:
     temperature_allowed: bool
     response_format_allowed: bool
     context_window: int
+    efforts: tuple[str, ...] = ALL_EFFORTS
+    """The effort levels taken; empty: `output_config.effort` is refused."""
 
 
 @lru_cache(maxsize=256)
@@ -55,4 +70,6 @@ def lookup(name: str) -> Endpoint | None:
         temperature_allowed=suffix not in NO_TEMPERATURE,
         response_format_allowed=suffix not in NO_RESPONSE_FORMAT,
         context_window=1_000_000 if suffix in MILLION_CONTEXT else 200_000,
+        # A name outside the catalogue is served leniently: every effort level.
+        efforts=_EFFORTS.get(suffix, () if suffix in MODELS else ALL_EFFORTS),
     )

@@ -75,7 +75,7 @@ def _max_tokens(body: dict[str, Any]) -> int:
 
 def _check_thinking(body: dict[str, Any], endpoint: Endpoint) -> bool:
     """Validate `thinking` and `output_config`; True when thinking is on."""
-    _check_output_config(body.get("output_config"))
+    _check_output_config(body.get("output_config"), endpoint)
     thinking = body.get("thinking")
     if thinking is None:
         return False
@@ -114,7 +114,7 @@ def _check_budget(budget: Any, max_tokens: int, endpoint: Endpoint) -> None:
                            f"{_DOCS}")
 
 
-def _check_output_config(config: Any) -> None:
+def _check_output_config(config: Any, endpoint: Endpoint) -> None:
     if config is None:
         return
     if not isinstance(config, dict):
@@ -125,6 +125,11 @@ def _check_output_config(config: Any) -> None:
     if "effort" in config and config["effort"] not in EFFORTS:
         raise err.upstream("output_config.effort: Input should be 'low', 'medium', 'high', "
                            "'xhigh' or 'max'")
+    if "effort" in config and not endpoint.efforts:
+        raise err.upstream_extra_input("output_config.effort")
+    if "effort" in config and config["effort"] not in endpoint.efforts:
+        raise err.upstream(f"This model does not support effort level '{config['effort']}'. "
+                           f"Supported levels: {', '.join(sorted(endpoint.efforts))}.")
 
 
 def _check_sampling(body: dict[str, Any], endpoint: Endpoint, thinking: bool) -> None:

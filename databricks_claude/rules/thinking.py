@@ -15,8 +15,8 @@ from databricks_claude.messages import RequestOptions, ThinkingSetting
 from databricks_claude.notes import warn
 from databricks_claude.profiles import ModelProfile
 
-__all__ = ["EFFORTS", "MIN_THINKING_BUDGET", "effort_for", "max_tokens_for", "thinking_for",
-           "thinking_on"]
+__all__ = ["EFFORTS", "MIN_THINKING_BUDGET", "MIN_THINKING_MAX_TOKENS", "effort_for",
+           "max_tokens_for", "thinking_for", "thinking_on"]
 
 #: The smallest thinking budget Claude accepts, in tokens.
 MIN_THINKING_BUDGET = 1024
@@ -24,6 +24,10 @@ MIN_THINKING_BUDGET = 1024
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 #: The largest budget `thinking=True` picks on its own.
 MAX_DEFAULT_THINKING_BUDGET = 64_000
+#: What a budget picked for `thinking=True` leaves at least for the answer, in tokens.
+MIN_ANSWER_TOKENS = 256
+#: The smallest `max_tokens` for which `thinking=True` can pick a budget.
+MIN_THINKING_MAX_TOKENS = MIN_THINKING_BUDGET + MIN_ANSWER_TOKENS
 
 
 def thinking_on(setting: ThinkingSetting) -> bool:
@@ -81,7 +85,18 @@ def _thinking_type(setting: dict[str, Any]) -> str:
 
 
 def _default_budget(max_tokens: int) -> int:
-    return _check_budget(min(max_tokens // 2, MAX_DEFAULT_THINKING_BUDGET), max_tokens)
+    """The budget `thinking=True` picks: half of max_tokens, at least 1024, at most 64,000.
+
+    The caller set no budget, so an impossible one is reported as what it is: a `max_tokens`
+    too small for thinking (docs/design-rules.md#thinking).
+    """
+    if max_tokens < MIN_THINKING_MAX_TOKENS:
+        raise ConfigurationError(
+            f"max_tokens={max_tokens} is too small for thinking: the thinking budget must be at "
+            f"least {MIN_THINKING_BUDGET} tokens and leave room for the answer; set max_tokens "
+            f"to at least {MIN_THINKING_MAX_TOKENS} (2048 or more for a useful answer) or turn "
+            "thinking off")
+    return max(MIN_THINKING_BUDGET, min(max_tokens // 2, MAX_DEFAULT_THINKING_BUDGET))
 
 
 def _budget_thinking(setting: Any, profile: ModelProfile, max_tokens: int) -> dict[str, Any]:
@@ -125,21 +140,46 @@ def thinking_for(options: RequestOptions, profile: ModelProfile,
     if not isinstance(setting, (bool, int, dict)):
         raise ConfigurationError(f"thinking must be a bool, an int or a dict, got {setting!r}")
     if profile.thinking_style == "adaptive":
-        return _adaptive_thinking(setting, profile)
-    return _budget_thinking(setting, profile, max_tokens)
+        return _with_display(_adaptive_thinking(setting, profile), profile)
+    return _with_display(_budget_thinking(setting, profile, max_tokens), profile)
+
+
+def _with_display(thinking: dict[str, Any], profile: ModelProfile) -> dict[str, Any]:
+    """`thinking` asking for summarized reasoning where the model would omit its text.
+
+    Models whose display defaults to omitted return reasoning with empty text; a caller who
+    wants that says so with `"display": "omitted"` (docs/models.md#display).
+    """
+    if (profile.display_default == "omitted" and "display" not in thinking
+            and thinking.get("type") in ("enabled", "adaptive")):
+        return {**thinking, "display": "summarized"}
+    return thinking
 
 
 def effort_for(options: RequestOptions, profile: ModelProfile,
                thinking: dict[str, Any] | None) -> str | None:
-    """The effort level to send, or None (only adaptive thinking takes one)."""
+    """The effort level to send, or None when the model does not take it (with a warning).
+
+    A known model takes the levels its profile lists, with or without thinking
+    (docs/models.md#effort); an unknown one gets effort only beside adaptive thinking.
+    """
     effort = options.effort
     if effort is None:
         return None
     if effort not in EFFORTS:
         raise ConfigurationError(f"effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
-    adaptive = profile.thinking_style == "adaptive" or (thinking or {}).get("type") == "adaptive"
-    if not adaptive:
-        warn(f"effort {effort!r} not sent: {profile.name} uses a thinking budget, not effort "
-              "(set thinking to an int budget instead)")
+    if not profile.known:
+        if (thinking or {}).get("type") == "adaptive":
+            return str(effort)
+        warn(f"effort {effort!r} not sent: {profile.name} is not a known model, and effort is "
+              "only sent with adaptive thinking there (set thinking={'type': 'adaptive'})")
         return None
-    return str(effort)
+    if effort in profile.efforts:
+        return str(effort)
+    if profile.efforts:
+        warn(f"effort {effort!r} not sent: {profile.name} takes effort "
+              f"{', '.join(profile.efforts)} only")
+    else:
+        warn(f"effort {effort!r} not sent: {profile.name} does not take effort (steer its "
+              "reasoning with a thinking budget: set thinking to an int)")
+    return None

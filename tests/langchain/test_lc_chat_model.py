@@ -160,7 +160,7 @@ def test_adaptive_model_takes_effort(make_llm: MakeLLM, emulator: Emulator) -> N
     llm = make_llm("databricks-claude-opus-4-7", thinking=True, effort="high")
     message = llm.invoke("hi")
     body = _payload(emulator)
-    assert body["thinking"] == {"type": "adaptive"}
+    assert body["thinking"] == {"type": "adaptive", "display": "summarized"}
     assert body["output_config"] == {"effort": "high"}
     assert message.additional_kwargs["reasoning_content"]
 

@@ -324,7 +324,7 @@ def test_temperature_dropped_under_thinking(make_llm: MakeLLM, emulator: Emulato
 
 def test_effort_on_adaptive_model(make_llm: MakeLLM, emulator: Emulator) -> None:
     response = make_llm("databricks-claude-opus-4-7", thinking=True, effort="high").chat(QUESTION)
-    assert body(emulator)["thinking"] == {"type": "adaptive"}
+    assert body(emulator)["thinking"] == {"type": "adaptive", "display": "summarized"}
     assert body(emulator)["output_config"] == {"effort": "high"}
     assert isinstance(response.message.blocks[0], ThinkingBlock)
 

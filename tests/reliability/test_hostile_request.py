@@ -611,13 +611,21 @@ def _v_conversation(rnd: random.Random, vision: bool, thinking: bool,
     return messages, wire
 
 
+def _shown(profile: Any, thinking: Wire | None) -> Wire | None:
+    """`thinking` as sent: summarized display asked where the model omits it (finding 13)."""
+    if (thinking is not None and profile.display_default == "omitted" and "display" not in thinking
+            and thinking["type"] in ("enabled", "adaptive")):
+        return {**thinking, "display": "summarized"}
+    return thinking
+
+
 def _v_thinking(rnd: random.Random, profile: Any, max_tokens: int) -> tuple[Any, Wire | None]:
     """A thinking setting the model takes as it is, and the `thinking` object it must send."""
     if profile.thinking_style == "adaptive":
         setting = rnd.choice([None, False, True, {"type": "adaptive"}, {"type": "disabled"},
                               {"type": "adaptive", "display": "summarized"}])
-        return setting, {"type": "adaptive"} if setting is True else (
-            dict(setting) if isinstance(setting, dict) else None)
+        return setting, _shown(profile, {"type": "adaptive"} if setting is True else (
+            dict(setting) if isinstance(setting, dict) else None))
     budget = rnd.randint(1024, max_tokens - 1)
     settings_: list[Any] = [None, False, True, budget, {"type": "disabled"},
                             {"type": "enabled", "budget_tokens": budget},
@@ -660,8 +668,12 @@ def _v_options(rnd: random.Random, profile: Any,
     if sent_thinking is not None:
         expected["thinking"] = sent_thinking
     effort = None
-    if profile.thinking_style == "adaptive" or (sent_thinking or {}).get("type") == "adaptive":
-        effort = rnd.choice([None, *VALID_EFFORTS])
+    # Finding 9: a known model takes the efforts of its profile, an unknown one only beside
+    # adaptive thinking.
+    adaptive = (sent_thinking or {}).get("type") == "adaptive"
+    efforts = profile.efforts if profile.known else (VALID_EFFORTS if adaptive else ())
+    if efforts:
+        effort = rnd.choice([None, *efforts])
         if effort is not None:
             expected["output_config"] = {"effort": effort}
     # With thinking on, only the values thinking implies may be given (and are not sent).

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from databricks_claude.blocks import part_to_block
+from databricks_claude.blocks import part_to_block, reasoning_blocks
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.messages import (
     ImagePart,
@@ -122,8 +122,12 @@ def _user_to_wire(parts: Sequence[Part], index: int | None = None) -> dict[str, 
 def _tool_result_to_wire(result: ToolResultPart) -> dict[str, Any]:
     content: str | list[dict[str, Any]]
     if isinstance(result.content, str):
-        if result.cache_control is None or not result.content.strip():
-            content = result.content  # an empty result is accepted, an empty text block is not
+        if not result.content.strip():
+            # An empty result is sent as "" (docs/wire-chat.md#tool-results); whitespace would
+            # become a blank text block, which the service refuses.
+            content = ""
+        elif result.cache_control is None:
+            content = result.content
         else:
             content = [{"type": "text", "text": result.content,
                         "cache_control": result.cache_control}]
@@ -171,7 +175,9 @@ def _assistant_to_wire(parts: Sequence[Part], index: int | None = None) -> dict[
         if calls and not content.strip():
             content = None  # the service refuses empty text beside tool calls
     else:
-        content = [_content_block(part, "assistant") for part in others]
+        # Reasoning keeps its grouping: one block per block received, all its entries in it.
+        content = [*reasoning_blocks(reasoning),
+                   *(_content_block(part, "assistant") for part in rest)]
         content = [block for block in content if not _is_blank_text(block)] or (
             None if calls else "")
     wire: dict[str, Any] = {"role": "assistant", "content": content}
@@ -231,8 +237,35 @@ def _expand_to_wire(message: Message, index: int, last: bool) -> list[dict[str, 
     return wire
 
 
+def _holds_only_reasoning(message: Message) -> bool:
+    """An assistant turn with reasoning and nothing else: thinking used all of max_tokens."""
+    parts = message.parts
+    return (message.role == "assistant" and any(isinstance(p, _REASONING_PARTS) for p in parts)
+            and all(isinstance(p, _REASONING_PARTS) or _is_blank(p) for p in parts))
+
+
+def _drop_reasoning_only(messages: Sequence[Message]) -> set[int]:
+    """The indices of reasoning-only assistant turns, dropped with one warning.
+
+    The service has no form for such a turn: reasoning cannot be an assistant message's last
+    block, and an empty assistant turn is refused before the last message
+    (docs/wire-chat.md#reasoning-replay); a history may leave reasoning out entirely.
+    """
+    dropped = {i for i, message in enumerate(messages) if _holds_only_reasoning(message)}
+    if dropped:
+        names = ", ".join(map(str, sorted(dropped)))
+        warn(f"assistant message{'s' if len(dropped) > 1 else ''} {names} dropped from the "
+             "request: it holds only reasoning and no answer (thinking used all of max_tokens, "
+             "finish_reason 'length'), and the service refuses an assistant message that ends "
+             "with reasoning (raise max_tokens to leave room for an answer)")
+    return dropped
+
+
 def wire_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
-    """All messages, system messages merged into one first message."""
+    """All messages, system messages merged into one first message.
+
+    Reasoning-only assistant turns are left out, with one warning (`_drop_reasoning_only`).
+    """
     if not messages:
         raise ConfigurationError("the message list is empty: a request needs at least one "
                                  "user message")
@@ -241,15 +274,16 @@ def wire_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     if first_system is not None:
         systems = [message for message in messages if message.role == "system"]
         wire.append(_system_to_wire(systems, first_system))
-    last = len(messages) - 1
-    while last >= 0 and messages[last].role == "system":
-        last -= 1
-    if last < 0:
+    if all(message.role == "system" for message in messages):
         raise ConfigurationError("the conversation holds only system messages: a request "
                                  "needs at least one user message")
-    for index, message in enumerate(messages):
-        if message.role != "system":
-            wire.extend(_expand_to_wire(message, index, index == last))
+    dropped = _drop_reasoning_only(messages)
+    kept = [i for i, m in enumerate(messages) if m.role != "system" and i not in dropped]
+    if not kept:
+        raise ConfigurationError("the conversation holds no user message once its "
+                                 "reasoning-only assistant turns are left out")
+    for index in kept:
+        wire.extend(_expand_to_wire(messages[index], index, index == kept[-1]))
     return wire
 
 

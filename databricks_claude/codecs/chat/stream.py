@@ -59,16 +59,17 @@ __all__ = ["StreamAccumulator"]
 class _ReasoningSlot:
     """One reasoning part being received: text fragments and its signature."""
 
-    __slots__ = ("at", "chunks", "number", "signature")
+    __slots__ = ("at", "chunks", "joined", "number", "signature")
 
     def __init__(self, number: int, at: int):
         self.number = number
         self.at = at
         self.chunks: list[str] = []
         self.signature: str | None = None
+        self.joined = False  # a later summary entry of the same block (docs/wire-chat.md)
 
     def build(self) -> ReasoningPart:
-        return ReasoningPart("".join(self.chunks), self.signature)
+        return ReasoningPart("".join(self.chunks), self.signature, joined=self.joined)
 
 
 class _TextSlot:
@@ -272,8 +273,9 @@ class StreamAccumulator:
         for item in items:
             kind = item.get("type")
             if kind == "reasoning":
-                for entry in item.get("summary") or ():
-                    self._on_summary_entry(entry, deltas)
+                # Entries after the first of one block continue it: replayed in that block.
+                for position, entry in enumerate(item.get("summary") or ()):
+                    self._on_summary_entry(entry, deltas, position > 0)
             elif kind == "text":
                 text = string_field(item.get("text"), "text item")
                 if text:
@@ -281,13 +283,16 @@ class StreamAccumulator:
             else:
                 self._add_fixed(UnknownPart(item))
 
-    def _on_summary_entry(self, entry: Mapping[str, Any], deltas: list[Delta]) -> None:
+    def _on_summary_entry(self, entry: Mapping[str, Any], deltas: list[Delta],
+                          joined: bool = False) -> None:
         kind, value, signature = read_reasoning_entry(entry)  # the one reader of summary entries
         if kind == TEXT_ENTRY:
+            if joined:
+                self._start_reasoning().joined = True
             self._on_reasoning(value, signature, deltas)
         elif kind == REDACTED_ENTRY:
             number, at = self._next_reasoning_number(), len(self._slots)
-            self._add_fixed(RedactedReasoningPart(value))
+            self._add_fixed(RedactedReasoningPart(value, joined=joined))
             deltas.append(RedactedReasoningDelta(value, number, at))
         else:
             self._add_fixed(UnknownPart({"type": "reasoning", "summary": [entry]}))
