@@ -37,6 +37,8 @@ def respond(body: dict[str, Any], ctx: Context, script: ScriptedReply | None) ->
         _fill_scripted(reply, body, ctx, script)
     else:
         _fill_default(reply, body, ctx)
+    if _display_omitted(body, ctx.endpoint):
+        _omit_reasoning_text(reply, ctx.signer)
     reply.completion_tokens = completion_tokens(reply)
     return reply
 
@@ -114,6 +116,22 @@ def _answer(body: dict[str, Any], messages: list[dict[str, Any]], prompt: str) -
     said = react.snippet(prompt)
     thought = f"The user asks: {said} I will answer directly."
     return f"Hello! This is the Databricks Claude emulator. You said: {said}", thought
+
+
+def _display_omitted(body: dict[str, Any], endpoint: Endpoint) -> bool:
+    """Whether reasoning text is left out: asked for, or by default on the adaptive-only models.
+
+    Opus 4.7 and newer default `thinking.display` to "omitted"
+    (docs/emulator-model.md#reasoning-display).
+    """
+    display = conv.display_of(body)
+    return display == "omitted" or (display is None and endpoint.adaptive_only)
+
+
+def _omit_reasoning_text(reply: Reply, signer: Signer) -> None:
+    """Each readable reasoning block becomes empty text with a signature (redacted ones stay)."""
+    reply.reasoning = [block if block.data is not None else ReasoningBlock("", signer.sign(""))
+                       for block in reply.reasoning]
 
 
 def _add_reasoning(reply: Reply, signer: Signer, thought: str, *, redacted: bool) -> None:
