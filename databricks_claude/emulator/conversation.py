@@ -63,10 +63,36 @@ def tool_rounds_done(messages: Sequence[dict[str, Any]]) -> int:
     return sum(1 for m in messages[start:] if m.get("role") == "assistant" and m.get("tool_calls"))
 
 
+def called_tools(messages: Sequence[dict[str, Any]]) -> set[str]:
+    """Names of the tools called since the latest user message."""
+    start = last_user_index(messages) + 1
+    return {str(dig(call, "function", "name")) for m in messages[start:]
+            if m.get("role") == "assistant" and isinstance(m.get("tool_calls"), list)
+            for call in m["tool_calls"]}
+
+
+def prefill_of(messages: Sequence[dict[str, Any]]) -> str | None:
+    """The text of a final assistant turn without tool calls (a prefill to continue), or None."""
+    if not messages or messages[-1].get("role") != "assistant" or messages[-1].get("tool_calls"):
+        return None
+    return text_of(messages[-1].get("content"))
+
+
+def system_text(messages: Sequence[dict[str, Any]]) -> str:
+    """The system messages' text, joined."""
+    return "\n".join(text_of(m.get("content")) for m in messages if m.get("role") == "system")
+
+
 def thinking_on(body: dict[str, Any]) -> bool:
     """Whether the request turns thinking on (budget or adaptive)."""
     thinking = body.get("thinking")
     return isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive")
+
+
+def display_of(body: dict[str, Any]) -> str | None:
+    """The request's `thinking.display` ("summarized", "omitted"), None when not given."""
+    display = dig(body, "thinking", "display")
+    return display if isinstance(display, str) else None
 
 
 def _result_text(content: Any) -> str:

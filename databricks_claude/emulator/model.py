@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from . import conversation as conv
+from . import react
 from .catalog import Endpoint
+from .plan import PlannedCall, dumps, plan_calls
 from .reply import ReasoningBlock, Reply, ToolCall, completion_tokens, short_id
 from .script import ScriptedReply
 from .signing import Signer
-from .toolargs import ArgumentBuilder, rank_tools
-
-_ROUNDS = re.compile(r"\brounds\s*=\s*(\d+)")
+from .toolargs import ArgumentBuilder
 
 
 @dataclass(frozen=True)
@@ -39,6 +37,8 @@ def respond(body: dict[str, Any], ctx: Context, script: ScriptedReply | None) ->
         _fill_scripted(reply, body, ctx, script)
     else:
         _fill_default(reply, body, ctx)
+    if _display_omitted(body, ctx.endpoint):
+        _omit_reasoning_text(reply, ctx.signer)
     reply.completion_tokens = completion_tokens(reply)
     return reply
 
@@ -54,7 +54,7 @@ def _fill_scripted(reply: Reply, body: dict[str, Any], ctx: Context,
     if reasoning is not None:
         reply.reasoning.append(ReasoningBlock(reasoning, ctx.signer.sign(reasoning)))
     for index, call in enumerate(script.tool_calls):
-        arguments = call.arguments if isinstance(call.arguments, str) else _dumps(call.arguments)
+        arguments = call.arguments if isinstance(call.arguments, str) else dumps(call.arguments)
         call_id = call.id or short_id("toolu_bdrk_01", f"{reply.id}:{index}")
         reply.tool_calls.append(ToolCall(call_id, call.name, arguments))
     reply.finish_reason = script.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
@@ -62,42 +62,48 @@ def _fill_scripted(reply: Reply, body: dict[str, Any], ctx: Context,
 
 def _fill_default(reply: Reply, body: dict[str, Any], ctx: Context) -> None:
     messages = conv.messages_of(body)
-    prompt = conv.prompt_of(messages)
-    tool = _tool_to_call(body, messages, prompt, ctx.tool_rounds)
-    if tool is not None:
-        name = str(conv.dig(tool, "function", "name") or "tool")
-        parameters = conv.dig(tool, "function", "parameters") or {}
-        arguments = _dumps(ArgumentBuilder(prompt).build(parameters))
-        reply.tool_calls.append(ToolCall(short_id("toolu_bdrk_01", reply.id), name, arguments))
-        reply.text = f"I'll use {name} to help with that."
-        thought = f"The user asks: {_snippet(prompt)} I will call {name}."
+    system = conv.system_text(messages)
+    if react.asks_for_react(system):
+        reply.text, prompt, thought = react.react_turn(messages, system)
+    else:
+        prompt = conv.prompt_of(messages)
+        calls = plan_calls(body, messages, prompt, ctx.tool_rounds)
+        for index, call in enumerate(calls):
+            call_id = short_id("toolu_bdrk_01", f"{reply.id}:{index}" if index else reply.id)
+            reply.tool_calls.append(ToolCall(call_id, call.name, call.arguments))
+        reply.text, thought = _calls_text(calls, prompt) if calls else _answer(body, messages,
+                                                                               prompt)
+    prefill = conv.prefill_of(messages)
+    if prefill is not None:
+        reply.text = _continuation(prefill, reply.text, calls=bool(reply.tool_calls))
+    if reply.tool_calls:
         reply.finish_reason = "tool_calls"
     else:
-        reply.text, thought = _answer(body, messages, prompt)
         reply.text, reply.finish_reason = _apply_stop(reply.text, body.get("stop"))
     if conv.thinking_on(body):
         _add_reasoning(reply, ctx.signer, thought, redacted=conv.MAGIC_REDACTED in prompt)
     _apply_max_tokens(reply, body)
 
 
-def _tool_to_call(body: dict[str, Any], messages: list[dict[str, Any]], prompt: str,
-                  default_rounds: int) -> dict[str, Any] | None:
-    listed = body.get("tools")
-    tools = [t for t in listed if isinstance(t, dict)] if isinstance(listed, list) else []
-    choice = body.get("tool_choice", "auto")
-    if not tools or choice == "none":
-        return None
-    done = conv.tool_rounds_done(messages)
-    match = _ROUNDS.search(prompt)
-    wanted = int(match.group(1)) if match else default_rounds
-    forced = choice == "required" or isinstance(choice, dict)
-    if not forced and done >= wanted:
-        return None
-    if isinstance(choice, dict):
-        named = conv.dig(choice, "function", "name")
-        tools = [t for t in tools if conv.dig(t, "function", "name") == named] or tools
-    ranked = rank_tools(tools, prompt)
-    return ranked[done % len(ranked)]
+def _calls_text(calls: list[PlannedCall], prompt: str) -> tuple[str, str]:
+    """The text before tool calls, and the thought behind them."""
+    names = [call.name for call in calls]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return (f"I'll use {listed} to help with that.",
+            f"The user asks: {react.snippet(prompt)} I will call {listed}.")
+
+
+def _continuation(prefill: str, text: str, *, calls: bool) -> str:
+    """What follows an assistant prefill: the rest of the answer it begins, never a repeat.
+
+    When the answer does not begin with the prefill (the caller wrote its own), the answer
+    follows it after a space; before tool calls, the calls follow it directly.
+    """
+    if text.startswith(prefill):
+        return text[len(prefill):]
+    if calls or not prefill:
+        return "" if calls else text
+    return " " + text.lstrip()
 
 
 def _answer(body: dict[str, Any], messages: list[dict[str, Any]], prompt: str) -> tuple[str, str]:
@@ -106,9 +112,26 @@ def _answer(body: dict[str, Any], messages: list[dict[str, Any]], prompt: str) -
         return f"The result is {'; '.join(results)}.", "I have the tool results; I will answer."
     schema = _json_schema(body.get("response_format"))
     if schema is not None:
-        return _dumps(ArgumentBuilder(prompt).build(schema)), "I will answer in the JSON schema."
-    thought = f"The user asks: {_snippet(prompt)} I will answer directly."
-    return f"Hello! This is the Databricks Claude emulator. You said: {_snippet(prompt)}", thought
+        return dumps(ArgumentBuilder(prompt).build(schema)), "I will answer in the JSON schema."
+    said = react.snippet(prompt)
+    thought = f"The user asks: {said} I will answer directly."
+    return f"Hello! This is the Databricks Claude emulator. You said: {said}", thought
+
+
+def _display_omitted(body: dict[str, Any], endpoint: Endpoint) -> bool:
+    """Whether reasoning text is left out: asked for, or by default on the adaptive-only models.
+
+    Opus 4.7 and newer default `thinking.display` to "omitted"
+    (docs/emulator-model.md#reasoning-display).
+    """
+    display = conv.display_of(body)
+    return display == "omitted" or (display is None and endpoint.adaptive_only)
+
+
+def _omit_reasoning_text(reply: Reply, signer: Signer) -> None:
+    """Each readable reasoning block becomes empty text with a signature (redacted ones stay)."""
+    reply.reasoning = [block if block.data is not None else ReasoningBlock("", signer.sign(""))
+                       for block in reply.reasoning]
 
 
 def _add_reasoning(reply: Reply, signer: Signer, thought: str, *, redacted: bool) -> None:
@@ -142,10 +165,3 @@ def _json_schema(response_format: Any) -> dict[str, Any] | None:
     return schema if isinstance(schema, dict) else None
 
 
-def _snippet(prompt: str) -> str:
-    flat = " ".join(prompt.split())
-    return flat if len(flat) <= 200 else flat[:197] + "..."
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -134,9 +134,11 @@ def _string_run(head: str, tail: str, text: str, size: int | None) -> Run:
 def _reasoning_runs(head: str, tail: str, block: ReasoningBlock, size: int | None) -> list[Run]:
     if block.data is not None:
         return [Run(head, tail, [_json([_reasoning_block(block, None)])])]
+    signature = _json([_reasoning_block(ReasoningBlock(""), block.signature)])
+    if not block.text:  # display omitted: one delta, "" and the signature (docs/emulator-model.md)
+        return [Run(head, tail, [signature])]
     prefix = head + '[{"type":"reasoning","summary":[{"type":"summary_text","text":'
     text_run = _string_run(prefix, ',"signature":""}]}]' + tail, block.text or "", size)
-    signature = _json([_reasoning_block(ReasoningBlock(""), block.signature)])
     return [text_run, Run(head, tail, [signature])]
 
 

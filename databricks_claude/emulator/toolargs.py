@@ -3,61 +3,75 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _PLACE = re.compile(r"\b(?:in|at|for|of|near|to)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)")
 _CAPITALIZED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z][\w-]*)")
 _MATH = re.compile(r"[-+]?\d[\d\s.]*(?:[-+*/^%]\s*[\d.(][\d\s.()]*)+")
+# Quoted text, exactly as written: 'x', "x", “x”, ‘x’, «x», 「x」, 『x』 (not an apostrophe).
+_QUOTED = re.compile(r"(?<!\w)'([^'\n]+)'(?!\w)|\"([^\"\n]+)\"|“([^”\n]+)”|‘([^’\n]+)’"
+                     r"|«([^»\n]+)»|「([^」\n]+)」|『([^』\n]+)』")
 _PLACE_KEYS = ("location", "city", "place", "country", "region", "town", "destination")
 _PROMPT_KEYS = ("query", "question", "prompt", "text", "input", "message", "search", "q")
 
 
-def words(text: str) -> set[str]:
-    """Lower-cased words of a text (camelCase and snake_case split)."""
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text).replace("_", " ").replace("-", " ")
-    return {w.lower().rstrip("s") for w in _WORD.findall(spaced) if len(w) > 2}
-
-
-def rank_tools(tools: Sequence[dict[str, Any]], prompt: str) -> list[dict[str, Any]]:
-    """Tools ordered by how many prompt words their name and description share (stable)."""
-    prompt_words = words(prompt)
-
-    def score(tool: dict[str, Any]) -> int:
-        """Shared words, those in the name counting triple."""
-        function = tool.get("function")
-        function = function if isinstance(function, dict) else {}
-        name = str(function.get("name", ""))
-        described = words(name) | words(str(function.get("description", "")))
-        return len(prompt_words & described) + 2 * len(prompt_words & words(name))
-
-    return sorted(tools, key=score, reverse=True)
+def _after(anchor: int, found: list[tuple[int, str]]) -> list[str]:
+    """The values found at or after `anchor` first, then the earlier ones (each in order)."""
+    return [v for p, v in found if p >= anchor] + [v for p, v in found if p < anchor]
 
 
 class ArgumentBuilder:
-    """Builds a JSON value for a JSON schema, taking strings and numbers from the prompt."""
+    """Builds a JSON value for a JSON schema, taking strings and numbers from the prompt.
 
-    def __init__(self, prompt: str) -> None:
+    Quoted text is used verbatim (unicode included) for string properties, numbers in the order
+    they appear, an enum value the prompt names; `anchor` (where the prompt mentions the tool)
+    makes the values after it come first, so two tools called together take their own values.
+    """
+
+    def __init__(self, prompt: str, anchor: int = 0) -> None:
         self.prompt = prompt.strip()
-        self._numbers = [float(n) for n in _NUMBER.findall(prompt)]
+        anchor = max(0, anchor - (len(prompt) - len(prompt.lstrip())))
+        self._anchor = anchor
+        numbers = [(m.start(), m.group(0)) for m in _NUMBER.finditer(self.prompt)]
+        self._numbers = [float(n) for n in _after(anchor, numbers)]
+        quoted = [(m.start(), next(g for g in m.groups() if g is not None))
+                  for m in _QUOTED.finditer(self.prompt)]
+        self._quoted = _after(anchor, quoted)
         self._next_number = 0
+        self._next_quoted = 0
 
     def build(self, schema: Any, name: str = "") -> Any:
         """A value for `schema`; `name` is the property name it is for (hints the kind)."""
         if not isinstance(schema, dict):
             return self.string_for(name)
-        for key in ("const", "default"):
-            if key in schema:
-                return schema[key]
+        if "const" in schema:
+            return schema["const"]
         if isinstance(schema.get("enum"), list) and schema["enum"]:
-            return schema["enum"][0]
+            return self.enum_for(schema["enum"], schema.get("default"))
+        if "default" in schema:
+            return schema["default"]
         for key in ("anyOf", "oneOf", "allOf"):
             options = [o for o in schema.get(key) or [] if _type_of(o) != "null"]
             if options:
                 return self.build(options[0], name)
         return self._by_type(schema, name)
+
+    def enum_for(self, values: list[Any], default: Any = None) -> Any:
+        """The enum value the prompt names, else the default, else the first."""
+        named = self.named(values)
+        if named is not None:
+            return named
+        return default if default in values else values[0]
+
+    def named(self, values: list[Any]) -> Any:
+        """The first of `values` the prompt names as a word (case-insensitive), else None."""
+        lowered = self.prompt.lower()
+        for value in values:
+            text = str(value).lower()
+            if text and re.search(rf"(?<!\w){re.escape(text)}(?!\w)", lowered):
+                return value
+        return None
 
     def _by_type(self, schema: dict[str, Any], name: str) -> Any:
         kind = _type_of(schema)
@@ -78,8 +92,13 @@ class ArgumentBuilder:
         properties = properties if isinstance(properties, dict) else {}
         wanted = schema.get("required", list(properties))
         wanted = wanted if isinstance(wanted, list) else list(properties)
-        return {str(key): self.build(properties.get(key, {}), str(key)) for key in wanted
-                if isinstance(key, str)}
+        built = {str(key): self.build(properties.get(key, {}), str(key)) for key in wanted
+                 if isinstance(key, str)}
+        for key, spec in properties.items():  # an optional enum whose value the prompt names
+            values = spec.get("enum") if isinstance(spec, dict) else None
+            if key not in built and isinstance(values, list) and self.named(values) is not None:
+                built[str(key)] = self.named(values)
+        return built
 
     def number_for(self, schema: dict[str, Any], *, integer: bool) -> int | float:
         """The next number of the prompt, else the minimum, else 1."""
@@ -91,26 +110,27 @@ class ArgumentBuilder:
         return int(value) if integer or value.is_integer() else value
 
     def string_for(self, name: str, fmt: str | None = None) -> str:
-        """A string suited to the property name, taken from the prompt."""
-        key = name.lower()
+        """A string suited to the property name: quoted text first, else taken from the prompt."""
         if fmt in ("date", "date-time"):
             return "2025-01-01" if fmt == "date" else "2025-01-01T00:00:00Z"
-        if any(k in key for k in _PLACE_KEYS):
+        if self._next_quoted < len(self._quoted):
+            self._next_quoted += 1
+            return self._quoted[self._next_quoted - 1]
+        key = name.lower()
+        if any(k in key for k in _PLACE_KEYS) or "name" in key:
             return self.place()
         if "expr" in key or "formula" in key:
-            match = _MATH.search(self.prompt)
-            return match.group(0).strip() if match else self.prompt
-        if "name" in key:
-            return self.place()
-        if any(key == k or key.endswith(k) for k in _PROMPT_KEYS) or not self.prompt:
-            return self.prompt or name
-        return self.prompt
+            matches = [(m.start(), m.group(0).strip().rstrip(".").rstrip())
+                       for m in _MATH.finditer(self.prompt)]
+            return _after(self._anchor, matches)[0] if matches else self.prompt
+        return self.prompt or name
 
     def place(self) -> str:
         """A proper noun from the prompt (a city for "weather in Paris"), else its first word."""
-        match = _PLACE.search(self.prompt) or _CAPITALIZED.search(self.prompt)
-        if match:
-            return match.group(1)
+        found = [(m.start(), m.group(1)) for m in _PLACE.finditer(self.prompt)]
+        found = found or [(m.start(), m.group(1)) for m in _CAPITALIZED.finditer(self.prompt)]
+        if found:
+            return _after(self._anchor, found)[0]
         first = re.split(r"[\s\W]+|の", self.prompt)
         return next((w for w in first if w), self.prompt)
 

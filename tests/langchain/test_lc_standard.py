@@ -128,17 +128,6 @@ class TestChatDatabricksClaudeIntegration(ChatModelIntegrationTests):
     def test_anthropic_inputs(self, model: ChatDatabricksClaude) -> None:  # type: ignore[override]
         super().test_anthropic_inputs(model)
 
-    @pytest.mark.xfail(reason="needs a real model's judgement: the emulator's deterministic model "
-                              "fills `customer_name` with the first capitalized Latin word of "
-                              "the prompt ('Hello', from '(Hello Group)'), not the quoted "
-                              "Chinese name '你好啊集团' the suite looks for",
-                       raises=AssertionError, strict=True)
-    def test_unicode_tool_call_integration(self, model: ChatDatabricksClaude,  # type: ignore[override]
-                                           *, tool_choice: str | None = None,
-                                           force_tool_call: bool = True) -> None:
-        super().test_unicode_tool_call_integration(model, tool_choice=tool_choice,
-                                                   force_tool_call=force_tool_call)
-
 
 class TestChatDatabricksClaudeThinkingIntegration(TestChatDatabricksClaudeIntegration):
     """The standard integration suite again, with extended thinking on for every call."""
@@ -146,3 +135,11 @@ class TestChatDatabricksClaudeThinkingIntegration(TestChatDatabricksClaudeIntegr
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {**super().chat_model_params, "thinking": True, "max_tokens": 4096}
+
+    @pytest.mark.xfail(reason="with thinking on, Claude cannot be forced to call a tool: the "
+                              "client sends tool_choice 'auto' (with a warning), and the "
+                              "suite's prompt 'Hello!' asks for no tool, so a Claude-like model "
+                              "answers in text",
+                       raises=AssertionError, strict=True)
+    def test_tool_choice(self, model: ChatDatabricksClaude) -> None:
+        super().test_tool_choice(model)

@@ -130,7 +130,7 @@ async def test_initial_tool_choice_under_thinking(amake_llm: MakeLLM, emulator: 
     agent = FunctionAgent(tools=[get_weather, get_time], llm=amake_llm(thinking=True),
                           initial_tool_choice="get_time")
     with pytest.warns(DatabricksClaudeWarning, match="auto"):
-        result, seen = await run_agent(agent, "Tell me about Paris.")
+        result, seen = await run_agent(agent, "Tell me the local time in Paris.")
     assert chat_bodies(emulator)[0]["tool_choice"] == "auto"
     assert seen["tools"] and result.response.content
     assert_all_reasoning_verified(emulator)

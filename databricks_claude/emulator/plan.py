@@ -1,0 +1,82 @@
+"""Which tool calls the default model makes on a request, with their arguments.
+
+Claude-like by default: every tool the prompt asks for, all in one turn (parallel tool calls,
+as Claude makes them), none when the prompt asks for nothing a tool does, and an answer once
+the results are in. A test that wants a longer loop says `rounds=N` in its prompt (or builds
+the emulator with `tool_rounds=N`): then one tool is called per turn, N turns, cycling through
+the tools best match first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from . import conversation as conv
+from .toolargs import ArgumentBuilder
+from .toolmatch import ToolText, asked_for, first_mention, ranked, tool_text
+
+_ROUNDS = re.compile(r"\brounds\s*=\s*(\d+)")
+
+
+@dataclass(frozen=True)
+class PlannedCall:
+    """A tool call to make: the tool's name and its arguments as the JSON string sent."""
+
+    name: str
+    arguments: str
+
+
+def tools_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request's tools that are objects."""
+    listed = body.get("tools")
+    return [t for t in listed if isinstance(t, dict)] if isinstance(listed, list) else []
+
+
+def plan_calls(body: dict[str, Any], messages: list[dict[str, Any]], prompt: str,
+               default_rounds: int) -> list[PlannedCall]:
+    """The tool calls for this turn (empty: answer instead)."""
+    tools = [tool_text(t) for t in tools_of(body)]
+    choice = body.get("tool_choice", "auto")
+    if not tools or choice == "none":
+        return []
+    if isinstance(choice, dict):  # a named tool is called whatever the prompt says
+        named = conv.dig(choice, "function", "name")
+        chosen = [t for t in tools if t.name == named] or tools[:1]
+        return [call_for(chosen[0], prompt)]
+    system = conv.system_text(messages)
+    rounds = _ROUNDS.search(prompt)
+    if rounds is not None or default_rounds > 1:
+        wanted = int(rounds.group(1)) if rounds else default_rounds
+        asked = rounds is not None or bool(asked_for(tools, prompt, system))
+        return _round_call(tools, messages, prompt, wanted, choice == "required", asked=asked)
+    picked = [tools[i] for i in asked_for(tools, prompt, system)]
+    if choice == "required":
+        return [call_for(t, prompt) for t in picked or [tools[ranked(tools, prompt)[0]]]]
+    called = conv.called_tools(messages)
+    return [call_for(t, prompt) for t in picked if t.name not in called]
+
+
+def _round_call(tools: list[ToolText], messages: list[dict[str, Any]], prompt: str,
+                wanted: int, forced: bool, *, asked: bool) -> list[PlannedCall]:
+    """One call per turn for `wanted` turns; a prompt asking for no tool gets none."""
+    done = conv.tool_rounds_done(messages)
+    if not forced and (done >= wanted or not asked):
+        return []
+    order = ranked(tools, prompt)
+    return [call_for(tools[order[done % len(order)]], prompt)]
+
+
+def call_for(tool: ToolText, prompt: str) -> PlannedCall:
+    """The call of `tool` with arguments from the prompt (values after its mention first)."""
+    parameters = tool.parameters if isinstance(tool.parameters, dict) else {}
+    builder = ArgumentBuilder(prompt, anchor=first_mention(tool, prompt))
+    arguments = builder.build(parameters) if parameters else {}
+    return PlannedCall(tool.name or "tool", dumps(arguments))
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, unicode kept as is (as the service sends it)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
