@@ -85,8 +85,8 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel):
       `top_k`, `stop`.
     - `thinking`: True (budget = half of `max_tokens`), an int budget, or a dict sent after
       validation; `effort` ("low" ... "max") for adaptive-thinking models.
-    - `timeout` (seconds, default 300), `max_retries` (default 2), `max_retry_wait` (default
-      60 s), `resume_streams`.
+    - `timeout` (seconds, default 300), `connect_timeout` (default 10), `max_retries` (default
+      2), `max_retry_wait` (default 60 s), `resume_streams`, `allow_insecure_http`.
     - `streaming`, `stream_usage`, `extra_body` / `model_kwargs` (merged at the payload root),
       `cache_system_prompt` (cache breakpoint on the system prompt), `default_headers`.
 
