@@ -27,8 +27,9 @@ from databricks_claude._fastmodel import warm_up
 from databricks_claude.errors import DatabricksClaudeError
 from databricks_claude.kit.clients import CLIENTS, ClientOwner, model_settings, new_client
 from databricks_claude.kit.options import OPTION_FIELDS, call_options
-from databricks_claude.kit.settings import check_init_args, check_model_settings
+from databricks_claude.kit.settings import check_init_args, check_model_settings, init_names
 from databricks_claude.messages import Message, RequestOptions, ThinkingSetting
+from databricks_claude.notes import entry_points
 from databricks_claude.profiles import get_profile
 from databricks_claude.rules.thinking import EFFORTS, thinking_on
 from databricks_claude.rules.tool_choice import validate_tool_choice
@@ -161,12 +162,12 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel):
         warm_up()  # the per-delta fast constructors, checked once per process: not on a request
         if not isinstance(values, dict):
             return values
-        return _build_model_kwargs(values, _init_names(cls))
+        return _build_model_kwargs(values, init_names(cls))
 
     def __init__(self, **kwargs: Any) -> None:
         """Bad or mistyped settings raise `ConfigurationError` here, not at the first call
         (outside pydantic's validation, which would wrap it and echo the inputs)."""
-        check_init_args(kwargs, _init_names(type(self)), model=type(self).__name__,
+        check_init_args(kwargs, init_names(type(self)), model=type(self).__name__,
                         passthrough="model_kwargs")
         super().__init__(**kwargs)
         check_model_settings({name: getattr(self, name) for name in type(self).model_fields})
@@ -389,6 +390,5 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel):
         return structured_output(self, schema, method=method, include_raw=include_raw)
 
 
-def _init_names(cls: type[BaseChatModel]) -> set[str]:
-    """The init argument names of a model class: its fields and their aliases."""
-    return set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
+# LangChain runs these in other tasks (gather) or threads: their warnings point at the caller.
+entry_points(ChatDatabricksClaude, BaseChatModel, "ainvoke", "batch", "abatch")

@@ -55,7 +55,7 @@ from databricks_claude._fastmodel import warm_up
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.kit.clients import CLIENTS, ClientOwner, model_settings, new_client
 from databricks_claude.kit.options import OPTION_FIELDS, call_options
-from databricks_claude.kit.settings import check_init_args, check_model_settings
+from databricks_claude.kit.settings import check_init_args, check_model_settings, init_names
 from databricks_claude.messages import RequestOptions
 from databricks_claude.profiles import ModelProfile, get_profile
 from databricks_claude.rules.thinking import thinking_on
@@ -148,7 +148,7 @@ class DatabricksClaude(ClientOwner, FunctionCallingLLM):
             raise ConfigurationError(
                 "DatabricksClaude needs an endpoint name (endpoint= or model=), e.g. "
                 "'databricks-claude-sonnet-4-5'")
-        check_init_args(kwargs, set(type(self).model_fields), model="DatabricksClaude")
+        check_init_args(kwargs, init_names(type(self)), model="DatabricksClaude")
         warm_up()  # the per-delta fast constructors, checked once per process: not on a request
         super().__init__(
             endpoint=endpoint, host=host, token=_token_or_api_key(token, api_key),

@@ -20,12 +20,18 @@ from databricks_claude.errors import ConfigurationError
 from databricks_claude.rules.thinking import EFFORTS
 from databricks_claude.settings import check_client_settings, check_endpoint
 
-__all__ = ["check_init_args", "check_model_settings"]
+__all__ = ["check_init_args", "check_model_settings", "init_names"]
 
 # How close an unknown name must be to a field's to be taken as its typo (difflib's ratio):
 # `max_tokes`/`max_tokens` is 0.95, while a real payload key such as `client_request_id` is
 # below 0.7 against every field.
 _TYPO_CUTOFF = 0.8
+
+
+def init_names(cls: Any) -> set[str]:
+    """The init argument names of a pydantic model class: its fields and their aliases."""
+    fields = cls.model_fields
+    return set(fields) | {field.alias for field in fields.values() if field.alias}
 
 
 def check_init_args(given: Iterable[str], valid: Collection[str], *, model: str,
