@@ -131,11 +131,12 @@ class AsyncPool(NamedTuple):
         return cls(client, transport)
 
     def abandon(self) -> None:
-        """Release a pool whose loop is closed, where nothing can be awaited any more.
+        """Release a pool where nothing can be awaited: its loop is closed, or its owner is
+        being collected (a finalizer).
 
         An aiohttp session and connector log "Unclosed ..." errors when collected: detach the
-        session and run the connector's `close()` coroutine by hand (on a closed loop it only
-        marks the connector closed and never suspends).
+        session and close the connector's connections synchronously (`_close`, aiohttp's own
+        non-awaiting half of `close()`; on a closed loop it only marks the connector closed).
         """
         session = getattr(self.transport, "client", None)
         connector = getattr(session, "connector", None)
@@ -144,7 +145,11 @@ class AsyncPool(NamedTuple):
         session.detach()
         with warnings.catch_warnings(), contextlib.suppress(Exception):
             warnings.simplefilter("ignore")
-            _run_to_completion(connector.close())
+            close_now = getattr(connector, "_close", None)
+            if callable(close_now):  # aiohttp >= 3.10: closes the transports, awaits nothing
+                close_now(abort_ssl=True)
+            else:
+                _run_to_completion(connector.close())
 
 
 def _run_to_completion(awaitable: Any) -> None:

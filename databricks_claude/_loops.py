@@ -46,6 +46,13 @@ class PerLoop(Generic[T]):
         with self._lock:
             return self.values.pop(asyncio.get_running_loop(), None)
 
+    def pop_all(self) -> list[T]:
+        """Forget every loop's value and return them (for a final release)."""
+        with self._lock:
+            values = list(self.values.values())
+            self.values.clear()
+        return values
+
     def prune(self) -> None:
         """Drop the values of closed loops (no loop is running for them any more)."""
         for loop, value in list(self.values.items()):

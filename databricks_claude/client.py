@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
@@ -35,6 +34,7 @@ from databricks_claude._http import (
     transport_error,
 )
 from databricks_claude._loops import PerLoop
+from databricks_claude._pools import Pools
 from databricks_claude._retry import RetryState
 from databricks_claude._streamrun import StreamRun, can_resume
 from databricks_claude.codecs import Codec, Request
@@ -43,6 +43,7 @@ from databricks_claude.config import ClientConfig, resolve_config
 from databricks_claude.errors import DatabricksClaudeError, MalformedResponseError
 from databricks_claude.messages import Completion, Delta, Message, RequestOptions
 from databricks_claude.profiles import ModelProfile, get_profile
+from databricks_claude.settings import check_client_settings, check_endpoint
 from databricks_claude.sse import aiter_sse_text, iter_sse_text
 
 __all__ = ["DatabricksClaudeClient"]
@@ -72,22 +73,25 @@ class DatabricksClaudeClient:
     def __init__(self, endpoint: str, *, host: str | None = None,
                  token: str | SecretStr | None = None, client_id: str | None = None,
                  client_secret: str | SecretStr | None = None, base_url: str | None = None,
-                 timeout: float | None = 300.0, connect_timeout: float = 10.0,
+                 timeout: float | None = 300.0, connect_timeout: float | None = 10.0,
                  max_retries: int = 2, max_retry_wait: float = 60.0,
                  resume_streams: bool = False, default_headers: Mapping[str, str] | None = None,
                  profile: ModelProfile | None = None, config_profile: str | None = None,
                  config: ClientConfig | None = None,
                  transport: httpx.BaseTransport | None = None,
                  async_transport: httpx.AsyncBaseTransport | None = None,
-                 codec: Codec = CHAT):
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
+                 codec: Codec = CHAT, allow_insecure_http: bool | None = None):
+        # Every setting is checked here, before any I/O (docs/design-rules.md#construction).
+        check_endpoint(endpoint)
+        check_client_settings(timeout=timeout, connect_timeout=connect_timeout,
+                              max_retries=max_retries, max_retry_wait=max_retry_wait,
+                              default_headers=default_headers)
         self.endpoint = endpoint
         self.profile = profile or get_profile(endpoint)
         self._owns_config = config is None
         self.config = config or resolve_config(
             host=host, token=token, client_id=client_id, client_secret=client_secret,
-            base_url=base_url, profile=config_profile)
+            base_url=base_url, profile=config_profile, allow_insecure_http=allow_insecure_http)
         self.codec = codec
         self.url = f"{self.config.base_url}{codec.path}"
         self.max_retries = max_retries
@@ -100,13 +104,20 @@ class DatabricksClaudeClient:
                          **codec.headers, **(default_headers or {})}
         self._transport = transport
         self._async_transport = async_transport
-        self._sync: httpx.Client | None = None
-        # One async pool per event loop (a pool is bound to its loop); dead loops are pruned.
-        self._async: PerLoop[AsyncPool] = PerLoop(on_drop=AsyncPool.abandon)
-        self._lock = threading.Lock()
-        # Models are rarely closed explicitly: when this one is collected (or at exit), release
-        # the pools of finished loops quietly. The finalizer must not hold `self`.
-        weakref.finalize(self, self._async.prune)
+        self._pools = Pools()
+        # Clients are rarely closed explicitly (a model per request): when this one is
+        # collected, or at exit, its pools are closed quietly. The finalizer holds only them.
+        self._finalizer = weakref.finalize(self, self._pools.release)
+
+    @property
+    def _sync(self) -> httpx.Client | None:
+        """The sync HTTP client, if one was made."""
+        return self._pools.sync
+
+    @property
+    def _async(self) -> PerLoop[AsyncPool]:
+        """The async pools, one per event loop."""
+        return self._pools.per_loop
 
     def __repr__(self) -> str:
         return f"DatabricksClaudeClient(endpoint={self.endpoint!r}, url={self.url!r})"
@@ -215,16 +226,12 @@ class DatabricksClaudeClient:
         yield from run.end()
 
     def _sync_client(self) -> httpx.Client:
-        client = self._sync
-        if client is None:
-            with self._lock:
-                if self._sync is None:
-                    self._sync = httpx.Client(
-                        headers=self._headers, timeout=self._timeout, limits=LIMITS,
-                        verify=ssl_context(), follow_redirects=False,
-                        transport=self._transport)
-                client = self._sync
-        return client
+        return self._pools.sync_client(self._new_sync)
+
+    def _new_sync(self) -> httpx.Client:
+        return httpx.Client(headers=self._headers, timeout=self._timeout, limits=LIMITS,
+                            verify=ssl_context(), follow_redirects=False,
+                            transport=self._transport)
 
     # -- async I/O --------------------------------------------------------------------------------
 
@@ -289,7 +296,7 @@ class DatabricksClaudeClient:
             yield delta
 
     def _async_client(self) -> httpx.AsyncClient:
-        return self._async.get(self._new_pool).client
+        return self._pools.async_client(self._new_pool)
 
     def _new_pool(self) -> AsyncPool:
         return AsyncPool.open(self.url, self._headers, self._timeout, self._async_transport)
@@ -364,18 +371,13 @@ class DatabricksClaudeClient:
 
     def close(self) -> None:
         """Close the sync HTTP client (and the credential provider's, if this client made it)."""
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
+        self._pools.close_sync()
         if self._owns_config:
             self.config.credentials.close()
 
     async def aclose(self) -> None:
         """Close the async HTTP client of the running loop, then the sync one."""
-        pool = self._async.pop_running()
-        if pool is not None:
-            await pool.client.aclose()
-        self._async.prune()
+        await self._pools.aclose_running()
         self.close()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> DatabricksClaudeClient:
@@ -384,12 +386,14 @@ class DatabricksClaudeClient:
         return self
 
     def __enter__(self) -> DatabricksClaudeClient:
+        """`with client:` closes its connections at the end of the block."""
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     async def __aenter__(self) -> DatabricksClaudeClient:
+        """`async with client:` closes its connections (the loop's async ones too) at the end."""
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -29,17 +29,27 @@ from databricks_claude.auth import (
     StaticTokenProvider,
 )
 from databricks_claude.errors import ConfigurationError
+from databricks_claude.notes import warn
 
 if TYPE_CHECKING:
     from databricks.sdk.core import Config as SdkConfig
 
-__all__ = ["ClientConfig", "normalize_host", "resolve_config"]
+__all__ = ["ALLOW_HTTP_ENV", "ClientConfig", "allow_http_from_env", "normalize_host",
+           "resolve_config", "workspace_host"]
+
+#: The environment variable that opts in to plain http for a named (non-loopback) host.
+ALLOW_HTTP_ENV = "DATABRICKS_CLAUDE_ALLOW_HTTP"
+# What was warned about once already (plain http to a host, a route in a host).
+_WARNED: set[str] = set()
 
 _SET_ENV = (
     "set DATABRICKS_HOST and DATABRICKS_TOKEN (or pass host= and token=), "
     "or DATABRICKS_HOST with DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET for OAuth M2M "
     "(or pass client_id= and client_secret=)"
 )
+_TOKEN_WITHOUT_HOST = (
+    "a Databricks token is set but no host: set DATABRICKS_HOST (or host=) to the workspace URL, "
+    "e.g. https://dbc-xxxx.cloud.databricks.com")
 _HOW_TO_CONFIGURE = (
     f"{_SET_ENV}, or install databricks-claude[sdk] to use ~/.databrickscfg profiles, "
     "notebooks, Azure or the Databricks CLI"
@@ -69,10 +79,16 @@ def _is_loopback(hostname: str) -> bool:
         return False
 
 
-def normalize_host(host: str) -> str:
+def allow_http_from_env() -> bool:
+    """True when `DATABRICKS_CLAUDE_ALLOW_HTTP` opts in to plain http for named hosts."""
+    return (_env(ALLOW_HTTP_ENV) or "").lower() in ("1", "true", "yes", "on")
+
+
+def normalize_host(host: str, *, allow_http: bool = False) -> str:
     """`https://host[:port][/path]`: scheme added, trailing `/`, `:443`, query and fragment dropped.
 
-    Plain `http://` is refused unless the host is loopback (the token would travel in clear).
+    Plain `http://` is refused unless the host is loopback (the token would travel in clear), or
+    `allow_http` opts in (warned once per host: docs/design-rules.md#plain-http).
     """
     text = host.strip()
     if not text:
@@ -87,10 +103,39 @@ def normalize_host(host: str) -> str:
     if parts.username is not None or parts.password is not None:
         raise ConfigurationError("the Databricks host must not contain user information")
     if scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigurationError(
-            f"refusing plain http:// for {parts.hostname}: the token would be sent unencrypted; "
-            "use https:// (http:// is only allowed for loopback hosts such as 127.0.0.1)")
+        if not allow_http:
+            raise ConfigurationError(
+                f"refusing plain http:// for {parts.hostname}: the token would be sent "
+                "unencrypted; use https:// (http:// is only allowed for loopback hosts such as "
+                f"127.0.0.1, or with allow_insecure_http=True / {ALLOW_HTTP_ENV}=1 for a host "
+                "you trust, such as an emulator in another container)")
+        _warn_once(f"plain http to {parts.hostname}",
+                   f"sending requests and the token unencrypted to http://{parts.netloc} "
+                   "(plain http was allowed explicitly)")
     return f"{scheme}://{_netloc(scheme, parts.netloc)}{parts.path.rstrip('/')}"
+
+
+def _warn_once(key: str, message: str) -> None:
+    """`notes.warn` once per process for `key`: a setting read on every client build warns
+    the first time only."""
+    if key not in _WARNED:
+        _WARNED.add(key)
+        warn(message)
+
+
+def workspace_host(host: str) -> str:
+    """A normalized host without a serving route: `https://h/serving-endpoints[/...]` is the
+    base URL or an endpoint's URL pasted as the host, which would double the route (a bare 404).
+    It is cut back to the workspace URL, with a warning once per host."""
+    path = urlsplit(host).path
+    head, sep, _ = path.partition("/serving-endpoints")
+    if not sep:
+        return host
+    trimmed = host[: len(host) - len(path)] + head
+    _warn_once(f"route in {host}",
+               f"the host {host} holds the serving route: using {trimmed} (set the host to the "
+               "workspace URL only; the client adds /serving-endpoints/<endpoint>/...)")
+    return trimmed
 
 
 def _netloc(scheme: str, netloc: str) -> str:
@@ -120,13 +165,13 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _resolve_base_url(host: str, base_url: str | None) -> str:
+def _resolve_base_url(host: str, base_url: str | None, allow_http: bool = False) -> str:
     """The override (absolute, or a path under the host), else `{host}/serving-endpoints`."""
     if not base_url:
         return f"{host}/serving-endpoints"
     if base_url.startswith("/"):
         return f"{_origin(host)}{base_url.rstrip('/')}"
-    return normalize_host(base_url)
+    return normalize_host(base_url, allow_http=allow_http)
 
 
 def _direct_provider(
@@ -182,29 +227,51 @@ def _sdk_config(host: str | None, profile: str | None, token: SecretStr | None,
 
 def resolve_config(*, host: str | None = None, token: str | SecretStr | None = None,
                    client_id: str | None = None, client_secret: str | SecretStr | None = None,
-                   base_url: str | None = None, profile: str | None = None) -> ClientConfig:
+                   base_url: str | None = None, profile: str | None = None,
+                   allow_insecure_http: bool | None = None) -> ClientConfig:
     """Resolve host, base URL and credentials from arguments, the environment, or databricks-sdk.
 
-    Raises ConfigurationError saying exactly what to set when nothing usable is found.
+    `allow_insecure_http` (default: `DATABRICKS_CLAUDE_ALLOW_HTTP`) lets plain http reach a
+    named host. Raises ConfigurationError saying exactly what to set when nothing usable is found.
     """
+    allow = allow_http_from_env() if allow_insecure_http is None else allow_insecure_http
     token_secret, secret = _as_secret(token), _as_secret(client_secret)
     raw_host = host or _env("DATABRICKS_HOST")
     if raw_host is None and base_url and "://" in base_url:
         raw_host = _origin(base_url)
-    normalized = normalize_host(raw_host) if raw_host is not None else None
+    normalized = None if raw_host is None else workspace_host(
+        normalize_host(raw_host, allow_http=allow))
     if normalized is not None:
         provider = _direct_provider(normalized, token_secret, client_id, secret,
                                     use_env=profile is None)
         if provider is not None:
-            return ClientConfig(normalized, _resolve_base_url(normalized, base_url), provider)
-    sdk_config = _sdk_config(normalized, profile, token_secret, client_id, secret)
-    if sdk_config is None:
-        raise ConfigurationError(_missing_message(normalized, profile))
+            return ClientConfig(normalized, _resolve_base_url(normalized, base_url, allow),
+                                provider)
+    sdk_config = _sdk_config_or_hint(normalized, profile, token_secret, client_id, secret)
     if not sdk_config.host:
         raise ConfigurationError(f"no Databricks host configured: {_HOW_TO_CONFIGURE}")
-    resolved_host = normalize_host(sdk_config.host)
-    return ClientConfig(resolved_host, _resolve_base_url(resolved_host, base_url),
+    resolved_host = workspace_host(normalize_host(sdk_config.host, allow_http=allow))
+    return ClientConfig(resolved_host, _resolve_base_url(resolved_host, base_url, allow),
                         SdkProvider(sdk_config))
+
+
+def _sdk_config_or_hint(host: str | None, profile: str | None, token: SecretStr | None,
+                        client_id: str | None, client_secret: SecretStr | None) -> SdkConfig:
+    """The SDK's configuration; a token without any host is told to set the host, not given
+    the SDK's "cannot configure default credentials" (the token was never the problem)."""
+    token_only = host is None and profile is None and (
+        token is not None or _env("DATABRICKS_TOKEN") is not None)
+    try:
+        sdk_config = _sdk_config(host, profile, token, client_id, client_secret)
+    except ConfigurationError:
+        if token_only:
+            raise ConfigurationError(_TOKEN_WITHOUT_HOST) from None
+        raise
+    if sdk_config is None:
+        raise ConfigurationError(_missing_message(host, profile))
+    if token_only and not sdk_config.host:
+        raise ConfigurationError(_TOKEN_WITHOUT_HOST)
+    return sdk_config
 
 
 def _missing_message(host: str | None, profile: str | None) -> str:

@@ -88,7 +88,10 @@ class APIStatusError(DatabricksClaudeError):
         super().__init__(self._describe())
 
     def _describe(self) -> str:
-        code = f" {self.error_code}" if self.error_code is not None else ""
+        # Databricks often sends the status itself as `error_code` ({"error_code": 403, ...}):
+        # say the status once, and a code only when it adds something.
+        shown = self.error_code is not None and str(self.error_code) != str(self.status)
+        code = f" {self.error_code}" if shown else ""
         rid = f" (request id {self.request_id})" if self.request_id else ""
         return f"{self.status}{code}: {self.message}{rid}"
 

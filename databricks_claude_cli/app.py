@@ -11,19 +11,22 @@ import argparse
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from databricks_claude import errors
 from databricks_claude_cli.runners import RUNNERS, ChatRun
+from databricks_claude_cli.serve import EMULATOR_TOKEN, run_emulator
 from databricks_claude_cli.view import ChatView
 
 DEFAULT_ENDPOINT = "databricks-claude-sonnet-4-5"
 
-EMULATOR_TOKEN = "dapi-emulator-local"
-
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_RATE_LIMITED = 0, 1, 2, 3, 4, 5
+#: A reader that went away (`| head -1`): the status a shell shows for a Unix tool that SIGPIPE
+#: ended, 128 + 13, as `yes | head -1` leaves for `yes`.
+EXIT_BROKEN_PIPE = 128 + 13
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,35 @@ class Target:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the process exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command == "emulator":
-        return _run_emulator(args.port, args.token, args.bind)
-    return _run_chat(args, sys.stdout, sys.stderr)
+    """Entry point of the console script; returns the process exit code.
+
+    Warnings print as one `warning: ...` line; a reader that closes the pipe early ends the
+    command quietly, as Unix tools end (status 141, no traceback).
+    """
+    args = _parser().parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            if args.command == "emulator":
+                return run_emulator(args.port, args.token, args.bind, sys.stdout, sys.stderr)
+            return _run_chat(args, sys.stdout, sys.stderr)
+        except BrokenPipeError:
+            _drop_stdout()
+            return EXIT_BROKEN_PIPE
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    """A warning as one line, `warning: ...`: a command's user has no use for our file:line."""
+    (file or sys.stderr).write(f"warning: {message}\n")
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's final flush must not fail again
+    (https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,7 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     emu = sub.add_parser("emulator", help="run the local Databricks Claude emulator")
     emu.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     emu.add_argument("--bind", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    emu.add_argument("--token", default=None, help="bearer token to accept (default: random)")
+    emu.add_argument("--token", default=None,
+                     help=f"bearer token to accept (default: {EMULATOR_TOKEN}, a public "
+                          "placeholder: pass your own when others can reach the port)")
     return parser
 
 
@@ -138,20 +166,6 @@ def _report(exc: errors.DatabricksClaudeError, err: TextIO) -> int:
             return code
     err.write(f"error: {exc}\n")
     return EXIT_ERROR
-
-
-def _run_emulator(port: int, token: str | None, bind: str) -> int:
-    from databricks_claude.emulator.server import serve
-
-    # A token the user chose is theirs: never echo it. The default is a public placeholder.
-    shown = "<the token you passed>" if token else EMULATOR_TOKEN
-    print(f"Databricks Claude emulator on http://{bind}:{port}", flush=True)
-    print(f"  export DATABRICKS_HOST=http://{bind}:{port}", flush=True)
-    print(f"  export DATABRICKS_TOKEN={shown}", flush=True)
-    token = token or EMULATOR_TOKEN
-    with contextlib.suppress(KeyboardInterrupt):
-        serve(port=port, token=token, host=bind)
-    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -25,10 +25,11 @@ from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from databricks_claude._fastmodel import warm_up
 from databricks_claude.errors import DatabricksClaudeError
-from databricks_claude.kit.clients import CLIENTS, CONNECTION_FIELDS, TRANSPORT_FIELDS, new_client
+from databricks_claude.kit.clients import CLIENTS, ClientOwner, model_settings, new_client
 from databricks_claude.kit.options import OPTION_FIELDS, call_options
-from databricks_claude.kit.secrets import without_secrets
+from databricks_claude.kit.settings import check_init_args, check_model_settings, init_names
 from databricks_claude.messages import Message, RequestOptions, ThinkingSetting
+from databricks_claude.notes import entry_points
 from databricks_claude.profiles import get_profile
 from databricks_claude.rules.thinking import thinking_on
 from databricks_claude.rules.tool_choice import validate_tool_choice
@@ -59,7 +60,7 @@ class _Call:
     include_usage: bool
 
 
-class ChatDatabricksClaude(BaseChatModel):
+class ChatDatabricksClaude(ClientOwner, BaseChatModel):
     """Claude models served by Databricks Model Serving (Foundation Model APIs and AI Gateway).
 
     Setup: `pip install "databricks-claude[langchain]"`; set `DATABRICKS_HOST` and
@@ -85,8 +86,8 @@ class ChatDatabricksClaude(BaseChatModel):
       `top_k`, `stop`.
     - `thinking`: True (budget = half of `max_tokens`), an int budget, or a dict sent after
       validation; `effort` ("low" ... "max") for adaptive-thinking models.
-    - `timeout` (seconds, default 300), `max_retries` (default 2), `max_retry_wait` (default
-      60 s), `resume_streams`.
+    - `timeout` (seconds, default 300), `connect_timeout` (default 10), `max_retries` (default
+      2), `max_retry_wait` (default 60 s), `resume_streams`, `allow_insecure_http`.
     - `streaming`, `stream_usage`, `extra_body` / `model_kwargs` (merged at the payload root),
       `cache_system_prompt` (cache breakpoint on the system prompt), `default_headers`.
 
@@ -129,6 +130,10 @@ class ChatDatabricksClaude(BaseChatModel):
 
     timeout: float | None = 300.0
     """Read timeout in seconds (None: no limit)."""
+    connect_timeout: float | None = 10.0
+    """Connect timeout in seconds (None: no limit)."""
+    allow_insecure_http: bool | None = None
+    """Allow plain http to a named host (default: `DATABRICKS_CLAUDE_ALLOW_HTTP`)."""
     max_retries: int = 2
     """Retries after the first attempt (429, 5xx, connection errors)."""
     max_retry_wait: float = 60.0
@@ -157,9 +162,15 @@ class ChatDatabricksClaude(BaseChatModel):
         warm_up()  # the per-delta fast constructors, checked once per process: not on a request
         if not isinstance(values, dict):
             return values
-        names = set(cls.model_fields)
-        names |= {f.alias for f in cls.model_fields.values() if f.alias}
-        return _build_model_kwargs(values, names)
+        return _build_model_kwargs(values, init_names(cls))
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Bad or mistyped settings raise `ConfigurationError` here, not at the first call
+        (outside pydantic's validation, which would wrap it and echo the inputs)."""
+        check_init_args(kwargs, init_names(type(self)), model=type(self).__name__,
+                        passthrough="model_kwargs")
+        super().__init__(**kwargs)
+        check_model_settings({name: getattr(self, name) for name in type(self).model_fields})
 
     @property
     def _llm_type(self) -> str:
@@ -179,12 +190,6 @@ class ChatDatabricksClaude(BaseChatModel):
     def lc_secrets(self) -> dict[str, str]:
         """Fields holding secrets and the environment variables they are read from."""
         return {"token": "DATABRICKS_TOKEN", "client_secret": "DATABRICKS_CLIENT_SECRET"}
-
-    def __getstate__(self) -> dict[Any, Any]:
-        """Pickles carry no secret (docs/design-rules.md#secrets): `token` and `client_secret`
-        are left out and, as after `dumpd`/`load`, come from the environment (or the SDK) where
-        it is unpickled."""
-        return without_secrets(super().__getstate__(), self.lc_secrets)
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -240,20 +245,9 @@ class ChatDatabricksClaude(BaseChatModel):
 
     def _new_client(self, endpoint: str,
                     primary: DatabricksClaudeClient | None) -> DatabricksClaudeClient:
-        explicit = self.model_fields_set  # env defaults are left for the core to resolve
-        settings = {name: getattr(self, name) for name in TRANSPORT_FIELDS}
-        settings.update({name: getattr(self, name) if name in explicit else None
-                         for name in CONNECTION_FIELDS})
-        settings.update(base_url=self.base_url, config_profile=self.config_profile)
-        return new_client(endpoint, settings, primary=primary)
-
-    def close(self) -> None:
-        """Close this model's HTTP connections (clients are rebuilt if the model is used again)."""
-        CLIENTS.close(self)
-
-    async def aclose(self) -> None:
-        """Close this model's HTTP connections, including the async ones of the running loop."""
-        await CLIENTS.aclose(self)
+        # Connection fields' environment defaults are left for the core to resolve.
+        settings = model_settings(self, explicit=self.model_fields_set)
+        return new_client(endpoint, settings, primary=primary, owner=self)
 
     # -- requests ---------------------------------------------------------------------------------
 
@@ -394,3 +388,7 @@ class ChatDatabricksClaude(BaseChatModel):
         if kwargs:
             raise ValueError(f"unexpected arguments: {sorted(kwargs)}")
         return structured_output(self, schema, method=method, include_raw=include_raw)
+
+
+# LangChain runs these in other tasks (gather) or threads: their warnings point at the caller.
+entry_points(ChatDatabricksClaude, BaseChatModel, "ainvoke", "batch", "abatch")

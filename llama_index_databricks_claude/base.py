@@ -52,9 +52,10 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 
 from databricks_claude._fastmodel import warm_up
-from databricks_claude.kit.clients import CLIENTS, CONNECTION_FIELDS, TRANSPORT_FIELDS, new_client
+from databricks_claude.errors import ConfigurationError
+from databricks_claude.kit.clients import CLIENTS, ClientOwner, model_settings, new_client
 from databricks_claude.kit.options import OPTION_FIELDS, call_options
-from databricks_claude.kit.secrets import without_secrets
+from databricks_claude.kit.settings import check_init_args, check_model_settings, init_names
 from databricks_claude.messages import RequestOptions
 from databricks_claude.profiles import ModelProfile, get_profile
 from databricks_claude.rules.thinking import thinking_on
@@ -72,7 +73,7 @@ if TYPE_CHECKING:
 __all__ = ["DatabricksClaude"]
 
 
-class DatabricksClaude(FunctionCallingLLM):
+class DatabricksClaude(ClientOwner, FunctionCallingLLM):
     """Claude on a Databricks serving endpoint, with reasoning kept and replayed.
 
     Example:
@@ -111,6 +112,10 @@ class DatabricksClaude(FunctionCallingLLM):
         default=None, description="Extended thinking: True, an int budget, or a dict.")
     effort: str | None = Field(default=None, description="Effort, for adaptive-only models.")
     timeout: float | None = Field(default=300.0, description="Read timeout in seconds.")
+    connect_timeout: float | None = Field(default=10.0,
+                                          description="Connect timeout in seconds.")
+    allow_insecure_http: bool | None = Field(
+        default=None, description="Plain http to a named host; else DATABRICKS_CLAUDE_ALLOW_HTTP.")
     max_retries: int = Field(default=2, description="Retries after the first attempt.")
     max_retry_wait: float = Field(
         default=60.0, description="Cap in seconds on any Retry-After or backoff wait.")
@@ -135,24 +140,22 @@ class DatabricksClaude(FunctionCallingLLM):
         callback_manager: CallbackManager | None = None,
         *,
         model: str | None = None,
+        api_key: str | SecretStr | None = None,
         **kwargs: Any,
     ) -> None:
         endpoint = endpoint or model
         if not endpoint:
-            raise ValueError("DatabricksClaude needs an endpoint name (endpoint= or model=)")
+            raise ConfigurationError(
+                "DatabricksClaude needs an endpoint name (endpoint= or model=), e.g. "
+                "'databricks-claude-sonnet-4-5'")
+        check_init_args(kwargs, init_names(type(self)), model="DatabricksClaude")
         warm_up()  # the per-delta fast constructors, checked once per process: not on a request
         super().__init__(
-            endpoint=endpoint, host=host, token=token, max_tokens=max_tokens,
-            temperature=temperature, thinking=thinking, effort=effort, timeout=timeout,
-            max_retries=max_retries, callback_manager=callback_manager or CallbackManager([]),
-            **kwargs)
-
-    def __getstate__(self) -> dict[Any, Any]:
-        """Pickles carry no secret (docs/design-rules.md#secrets): `token` and `client_secret`
-        are left out and, where the pickle is loaded, come from the environment
-        (`DATABRICKS_TOKEN`, `DATABRICKS_CLIENT_SECRET`) or databricks-sdk. The core client is
-        never pickled."""
-        return without_secrets(super().__getstate__())
+            endpoint=endpoint, host=host, token=_token_or_api_key(token, api_key),
+            max_tokens=max_tokens, temperature=temperature, thinking=thinking, effort=effort,
+            timeout=timeout, max_retries=max_retries,
+            callback_manager=callback_manager or CallbackManager([]), **kwargs)
+        check_model_settings({name: getattr(self, name) for name in type(self).model_fields})
 
     @classmethod
     def class_name(cls) -> str:
@@ -190,16 +193,7 @@ class DatabricksClaude(FunctionCallingLLM):
         return CLIENTS.get(self, self.endpoint, self._build_client)
 
     def _build_client(self) -> DatabricksClaudeClient:
-        settings = {name: getattr(self, name) for name in (*CONNECTION_FIELDS, *TRANSPORT_FIELDS)}
-        return new_client(self.endpoint, settings)
-
-    def close(self) -> None:
-        """Close the HTTP connections of the sync client (it reopens on next use)."""
-        CLIENTS.close(self)
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections of the running loop's async client and the sync one."""
-        await CLIENTS.aclose(self)
+        return new_client(self.endpoint, model_settings(self), owner=self)
 
     def _options(self, kwargs: dict[str, Any]) -> RequestOptions:
         """Request options: the fields, overridden by the call's keywords."""
@@ -349,3 +343,11 @@ class DatabricksClaude(FunctionCallingLLM):
             return bool(raw[THINKING_KEY])
         return thinking_on(kwargs.get("thinking", self.thinking))
 
+
+
+def _token_or_api_key(token: str | SecretStr | None,
+                      api_key: str | SecretStr | None) -> str | SecretStr | None:
+    """The token, given as `token=` or under LlamaIndex's usual name `api_key=` (not both)."""
+    if token is not None and api_key is not None:
+        raise ConfigurationError("pass the token once: token= or api_key=, not both")
+    return token if token is not None else api_key
