@@ -31,6 +31,15 @@ class ModelProfile:
     """A budget-thinking model that also accepts adaptive thinking (released alongside it)."""
 
     @property
+    def json_schema_output(self) -> bool:
+        """Whether the chat route takes `response_format` `json_schema` for this model.
+
+        The newest models refuse it with a 400 (docs/wire-chat.md#response-format); unknown
+        names are not trusted with it either (structured output then goes through a tool).
+        """
+        return self.known and self.name.removeprefix("claude-") not in _NO_RESPONSE_FORMAT
+
+    @property
     def default_max_tokens(self) -> int:
         """The `max_tokens` sent when the caller sets none (the service's own default is 1,000)."""
         return min(DEFAULT_MAX_TOKENS, self.max_output_tokens)
@@ -65,6 +74,9 @@ _PROFILES: dict[str, ModelProfile] = dict([
     _p("sonnet-5-5", _M, 128_000, "adaptive"),
     _p("haiku-5-5", _M, 128_000, "adaptive"),
 ])
+
+# Models whose chat route refuses `response_format` (docs/wire-chat.md#response-format).
+_NO_RESPONSE_FORMAT = frozenset({"opus-5-5", "sonnet-5-5", "haiku-5-5", "fable-5-1"})
 
 _SUFFIX = re.compile(r"claude-([a-z0-9-]+?)(?:-v\d+)?$")
 
