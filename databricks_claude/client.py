@@ -43,6 +43,7 @@ from databricks_claude.config import ClientConfig, resolve_config
 from databricks_claude.errors import DatabricksClaudeError, MalformedResponseError
 from databricks_claude.messages import Completion, Delta, Message, RequestOptions
 from databricks_claude.profiles import ModelProfile, get_profile
+from databricks_claude.rules.output_format import answer_from_json_tool
 from databricks_claude.settings import check_client_settings, check_endpoint
 from databricks_claude.sse import aiter_sse_text, iter_sse_text
 
@@ -311,9 +312,11 @@ class DatabricksClaudeClient:
 
     @staticmethod
     def _decided(completion: Completion, request: Request) -> Completion:
-        """The completion, carrying what its request decided."""
+        """The completion, carrying what its request decided (the call of a `response_format`
+        tool as its answer text: docs/structured-output.md)."""
         completion.decisions = request.decisions
-        return completion
+        name = request.decisions.json_tool
+        return answer_from_json_tool(completion, name) if name else completion
 
     def _retry_delay(self, retry: RetryState, error: DatabricksClaudeError, *,
                      in_stream: bool = False) -> float | None:

@@ -39,6 +39,11 @@ class MalformedResponseError(DatabricksClaudeError):
     applied: Sequence[Any] = ()
 
 
+class InvalidToolArgumentsError(DatabricksClaudeError, ValueError):
+    """A finished answer holds a tool call whose arguments are not a JSON object (for instance
+    cut off by `max_tokens`): the call is not run with guessed arguments."""
+
+
 class APIConnectionError(DatabricksClaudeError):
     """The service could not be reached, or the connection broke before an answer."""
 

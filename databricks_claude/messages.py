@@ -216,12 +216,14 @@ class Decisions:
 
     `thinking`: whether the request went out with reasoning on (after every model and history
     rule); `tool_choice`: the tool choice as sent (None: none sent); `warnings`: the adjustments
-    made, each also emitted as a `DatabricksClaudeWarning`.
+    made, each also emitted as a `DatabricksClaudeWarning`; `json_tool`: the tool a
+    `response_format` was sent as (None: none), whose call is the answer's JSON text.
     """
 
     thinking: bool = False
     tool_choice: Any = None
     warnings: tuple[str, ...] = ()
+    json_tool: str | None = None
 
 
 @dataclass(slots=True)

@@ -42,6 +42,15 @@ class ModelProfile:
     """What the model shows of its reasoning when `thinking.display` is not sent."""
 
     @property
+    def json_schema_output(self) -> bool:
+        """Whether the chat route takes `response_format` `json_schema` for this model.
+
+        The newest models refuse it with a 400 (docs/wire-chat.md#response-format); unknown
+        names are not trusted with it either (structured output then goes through a tool).
+        """
+        return self.known and self.name.removeprefix("claude-") not in _NO_RESPONSE_FORMAT
+
+    @property
     def default_max_tokens(self) -> int:
         """The `max_tokens` sent when the caller sets none (the service's own default is 1,000)."""
         return min(DEFAULT_MAX_TOKENS, self.max_output_tokens)
@@ -87,6 +96,9 @@ _PROFILES: dict[str, ModelProfile] = dict([
 
 #: The Claude suffixes with a profile (`sonnet-4-5`, ...), in release order within a family.
 KNOWN_MODELS = tuple(_PROFILES)
+
+# Models whose chat route refuses `response_format` (docs/wire-chat.md#response-format).
+_NO_RESPONSE_FORMAT = frozenset({"opus-5-5", "sonnet-5-5", "haiku-5-5", "fable-5-1"})
 
 _SUFFIX = re.compile(r"claude-([a-z0-9-]+?)(?:-v\d+)?$")
 

@@ -21,13 +21,62 @@ from databricks_claude.messages import (
     SignatureDelta,
     TextDelta,
     ToolCallArgsDelta,
+    ToolCallPart,
     ToolCallStartDelta,
 )
 from langchain_databricks_claude import _fast
 from langchain_databricks_claude.layout import PROVIDER, REASONING_CONTENT, REDACTED
 from langchain_databricks_claude.outbound import final_kwargs, response_metadata, usage_to_metadata
 
-__all__ = ["StreamChunkBuilder", "V1StreamChunkBuilder"]
+__all__ = ["StreamChunkBuilder", "V1StreamChunkBuilder", "invalid_closers"]
+
+
+def invalid_closers(completion: Completion) -> list[tuple[int, int, str, str]]:
+    """(dense position, part index, id, closer) of each tool call whose arguments do not parse.
+
+    A streamed tool call is summed by LangChain from its chunks and parsed leniently
+    (`parse_partial_json`), so arguments cut off by `max_tokens` (`{"city": "Par`) would sum to
+    a valid-looking call (`{"city": "Par"}`). Once the stream has ended, the last chunk appends
+    a closer to each such call that no lenient parse can repair (a closing bracket of the wrong
+    kind, with the call's id), so the summed message and the last chunk hold it in
+    `invalid_tool_calls`, as
+    `invoke` does (docs/design-rules.md#invalid-tool-arguments). The arguments as received stay
+    in `additional_kwargs["tool_call_arguments"]`.
+    """
+    closers: list[tuple[int, int, str, str]] = []
+    position = 0
+    for part_index, part in enumerate(completion.parts):
+        if not isinstance(part, ToolCallPart):
+            continue
+        try:
+            part.parsed_arguments()
+        except ValueError:
+            closers.append((position, part_index, part.id, _closer(part.arguments)))
+        position += 1
+    return closers
+
+
+def _closer(arguments: str) -> str:
+    """A suffix after which `arguments` can no longer be read as a JSON object."""
+    in_string = escaped = False
+    stack: list[str] = []
+    for char in arguments:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            stack.append(char)
+        elif char in "}]" and stack:
+            stack.pop()
+    # Finish an escape and a string first, so that the bracket counts as a bracket.
+    prefix = ("\\" if escaped else "") + ('"' if in_string else "")
+    return prefix + ("}" if stack and stack[-1] == "[" else "]")
 
 
 class StreamChunkBuilder:
@@ -88,10 +137,18 @@ class StreamChunkBuilder:
         return None
 
     def _finish(self, delta: FinishDelta) -> ChatGenerationChunk:
-        return ChatGenerationChunk(message=self.final_chunk(delta.completion, ""))
+        completion = delta.completion
+        closers = [{"type": "tool_call_chunk", "id": call_id, "name": None, "args": suffix,
+                    "index": position}
+                   for position, _, call_id, suffix in invalid_closers(completion)]
+        return ChatGenerationChunk(message=self.final_chunk(completion, "", closers))
 
-    def final_chunk(self, completion: Completion, content: str | list[Any]) -> AIMessageChunk:
-        """The last chunk: what only the finished answer knows, usage counted here once."""
+    def final_chunk(self, completion: Completion, content: str | list[Any],
+                    tool_call_chunks: list[dict[str, Any]] | None = None) -> AIMessageChunk:
+        """The last chunk: what only the finished answer knows, usage counted here once.
+
+        `tool_call_chunks` are the closers of calls whose arguments did not parse
+        (`invalid_closers`)."""
         usage = completion.usage if self.include_usage else None
         return AIMessageChunk(
             content=content,
@@ -100,6 +157,7 @@ class StreamChunkBuilder:
             usage_metadata=usage_to_metadata(usage) if usage else None,
             id=completion.id,
             chunk_position="last",
+            tool_call_chunks=cast("Any", tool_call_chunks or []),
         )
 
     def _final_metadata(self, completion: Completion) -> dict[str, Any]:
@@ -165,7 +223,15 @@ class V1StreamChunkBuilder(StreamChunkBuilder):
         return self._chunk(block, tool_call_chunk=call)
 
     def _finish(self, delta: FinishDelta) -> ChatGenerationChunk:
-        return ChatGenerationChunk(message=self.final_chunk(delta.completion, []))
+        completion = delta.completion
+        blocks: list[Any] = []
+        calls: list[dict[str, Any]] = []
+        for position, part_index, call_id, suffix in invalid_closers(completion):
+            block = {"type": "tool_call_chunk", "id": call_id, "name": None, "args": suffix,
+                     "index": part_index}
+            blocks.append(block)
+            calls.append({**block, "index": position})
+        return ChatGenerationChunk(message=self.final_chunk(completion, blocks, calls))
 
     def _final_metadata(self, completion: Completion) -> dict[str, Any]:
         return {**response_metadata(completion, self.model_name), "output_version": "v1"}

@@ -61,7 +61,7 @@ from databricks_claude.profiles import ModelProfile, get_profile
 from databricks_claude.rules.thinking import thinking_on
 from llama_index_databricks_claude.inbound import to_neutral_messages
 from llama_index_databricks_claude.layout import THINKING_KEY
-from llama_index_databricks_claude.outbound import to_chat_response
+from llama_index_databricks_claude.outbound import TOOL_CHOICE_KEY, to_chat_response
 from llama_index_databricks_claude.stream import achunks, chunks
 from llama_index_databricks_claude.tools import keep_first_tool_call, to_tool_specs, tool_selections
 
@@ -328,11 +328,19 @@ class DatabricksClaude(ClientOwner, FunctionCallingLLM):
     def _no_tool_call_message(self, response: ChatResponse, kwargs: dict[str, Any]) -> str:
         text = (response.message.content or "")[:200]
         message = f"Expected at least one tool call, but the model answered with text: {text!r}."
+        return message + self._no_tool_call_hint(response, kwargs)
+
+    def _no_tool_call_hint(self, response: ChatResponse, kwargs: dict[str, Any]) -> str:
+        """Why no tool was called, from what the request sent (its tool choice, its thinking)."""
+        raw = response.raw if isinstance(response.raw, dict) else {}
+        if raw.get(TOOL_CHOICE_KEY) == "none":
+            return (" The request was sent with tool_choice='none', which tells the model not "
+                    "to call a tool; pass tool_choice='auto' (or 'required') instead.")
         if self._thinking_was_on(response, kwargs):
-            message += (" With thinking on, Claude cannot be forced to call a tool (tool_choice"
-                        " is sent as 'auto'); ask for the tool in the prompt, or turn thinking"
-                        " off for this call (thinking=False).")
-        return message
+            return (" With thinking on, Claude cannot be forced to call a tool (tool_choice"
+                    " is sent as 'auto'); ask for the tool in the prompt, or turn thinking"
+                    " off for this call (thinking=False).")
+        return ""
 
     def _thinking_was_on(self, response: ChatResponse, kwargs: dict[str, Any]) -> bool:
         """Whether thinking was on for the request that gave `response`: what that request

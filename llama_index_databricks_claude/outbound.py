@@ -36,8 +36,8 @@ from llama_index_databricks_claude.layout import (
     UNKNOWN_POSITIONS_KEY,
 )
 
-__all__ = ["legacy_tool_call", "raw_dict", "thinking_block", "to_blocks", "to_chat_message",
-           "to_chat_response", "usage_dict"]
+__all__ = ["TOOL_CHOICE_KEY", "legacy_tool_call", "raw_dict", "thinking_block", "to_blocks",
+           "to_chat_message", "to_chat_response", "usage_dict"]
 
 
 def to_blocks(
@@ -120,14 +120,20 @@ def usage_dict(usage: Usage | None) -> dict[str, int]:
     return counts
 
 
+TOOL_CHOICE_KEY = "tool_choice"
+"""The `ChatResponse.raw` key of the tool choice as its request sent it (None: none sent)."""
+
+
 def raw_dict(completion: Completion) -> dict[str, Any]:
     """`ChatResponse.raw`: id, model, finish reason and usage (the key token counting reads),
-    and whether thinking was on for the request, as the request decided it (when known)."""
+    whether thinking was on for the request and its tool choice as sent, as the request decided
+    them (when known)."""
     raw: dict[str, Any] = {"id": completion.id, "model": completion.model,
                            "finish_reason": completion.finish_reason,
                            "usage": usage_dict(completion.usage)}
     if completion.decisions is not None:
         raw[THINKING_KEY] = completion.decisions.thinking
+        raw[TOOL_CHOICE_KEY] = completion.decisions.tool_choice
     return raw
 
 

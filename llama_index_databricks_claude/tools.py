@@ -11,8 +11,9 @@ from llama_index.core.base.llms.types import ChatResponse, ToolCallBlock
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
+from databricks_claude.errors import InvalidToolArgumentsError
 from databricks_claude.kit.tools import make_tool_spec, spec_from_mapping
-from databricks_claude.messages import ToolSpec
+from databricks_claude.messages import ToolCallPart, ToolSpec
 
 __all__ = ["keep_first_tool_call", "to_tool_specs", "tool_selections"]
 
@@ -33,17 +34,42 @@ def to_tool_specs(tools: Iterable[Any]) -> list[ToolSpec]:
 
 
 def tool_selections(response: ChatResponse) -> list[ToolSelection]:
-    """The tool calls of a response or a streamed chunk (partial arguments tolerated)."""
-    return [_tool_selection(block) for block in response.message.blocks
+    """The tool calls of a response or a streamed chunk.
+
+    Partial arguments are tolerated in a chunk of a stream still under way (agents read the
+    calls on every chunk). A finished answer (a `chat` response or a stream's last chunk: its
+    `raw` has the finish reason) whose call's arguments are not a JSON object raises
+    `InvalidToolArgumentsError`: the call is never returned with guessed arguments
+    (docs/design-rules.md#invalid-tool-arguments).
+    """
+    raw = response.raw
+    finished = isinstance(raw, Mapping) and "finish_reason" in raw
+    reason = raw.get("finish_reason") if isinstance(raw, Mapping) else None
+    return [_tool_selection(block, finished, reason) for block in response.message.blocks
             if isinstance(block, ToolCallBlock)]
 
 
-def _tool_selection(block: ToolCallBlock) -> ToolSelection:
+def _tool_selection(block: ToolCallBlock, finished: bool, reason: Any) -> ToolSelection:
     arguments = block.tool_kwargs
     if isinstance(arguments, str):
-        arguments = _parse_arguments(arguments)
+        arguments = _strict_arguments(block, reason) if finished else _parse_arguments(arguments)
     return ToolSelection(tool_id=block.tool_call_id or "", tool_name=block.tool_name,
                          tool_kwargs=arguments)
+
+
+def _strict_arguments(block: ToolCallBlock, reason: Any) -> dict[str, Any]:
+    """The arguments of a finished call; raises `InvalidToolArgumentsError` if not an object."""
+    text = str(block.tool_kwargs)
+    try:
+        return ToolCallPart(block.tool_call_id or "", block.tool_name, text).parsed_arguments()
+    except ValueError as error:
+        cause = ("the answer was cut off by max_tokens (finish_reason 'length'): raise "
+                 "max_tokens and ask again" if reason == "length"
+                 else "the model sent arguments that do not parse")
+        raise InvalidToolArgumentsError(
+            f"tool call {block.tool_call_id!r} to {block.tool_name!r} has arguments that are "
+            f"not a JSON object ({text[:200]!r}): {cause}. The call is not returned, so that "
+            "no tool runs with guessed arguments.") from error
 
 
 def _parse_arguments(text: str) -> dict[str, Any]:

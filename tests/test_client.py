@@ -955,8 +955,8 @@ def test_emulator_status_fault_not_retried(emu: Any, delays: list[float]) -> Non
 
 
 def test_emulator_strict_400(emu: Any) -> None:
-    options = RequestOptions(extra_body={"requestTimeout": 5})
-    with emu_client(emu) as client, pytest.raises(BadRequestError, match="requestTimeout"):
+    options = RequestOptions(extra_body={"frobnicate": 5})
+    with emu_client(emu) as client, pytest.raises(BadRequestError, match="frobnicate"):
         client.complete(MESSAGES, options)
 
 

@@ -483,9 +483,9 @@ def test_parallel_tool_calls_and_strict_are_never_sent() -> None:
 
 def test_extra_body_is_merged_at_the_root() -> None:
     built = payload(extra_body={"thinking": {"type": "enabled", "budget_tokens": 1024},
-                                "max_completion_tokens": 99})
+                                "client_request_id": "r99"})
     assert built["thinking"] == {"type": "enabled", "budget_tokens": 1024}
-    assert built["max_completion_tokens"] == 99
+    assert built["client_request_id"] == "r99"
     assert "extra_body" not in built
 
 

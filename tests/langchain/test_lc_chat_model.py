@@ -352,9 +352,9 @@ def test_bad_request_and_context_overflow(make_llm: MakeLLM, emulator: Emulator)
     with pytest.raises(ValueError, match="n=2"):
         make_llm().invoke("hi", n=2)  # refused before sending
     with pytest.raises(ModelInvalidRequestError) as bad:
-        make_llm().invoke("hi", presence_penalty=0.5)  # unknown key: the service refuses it
+        make_llm().invoke("hi", frobnicate=0.5)  # unknown key: the service refuses it
     assert isinstance(bad.value, core_errors.BadRequestError)
-    assert "presence_penalty" in str(bad.value)
+    assert "frobnicate" in str(bad.value)
     emulator.fault("status", status=400, body={
         "error_code": "BAD_REQUEST", "message": "{\"message\":\"Input is too long.\"}"})
     with pytest.raises(ContextOverflowError) as info:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic_core import from_json as loads  # about twice as fast as json.loads
 
 from databricks_claude.codecs import Request
+from databricks_claude.codecs.chat.json_answer import JsonAnswerAccumulator
 from databricks_claude.codecs.chat.request import build_request
 from databricks_claude.codecs.chat.response import parse_completion
 from databricks_claude.codecs.chat.stream import StreamAccumulator
@@ -46,7 +47,10 @@ class ChatCodec:
         return parse_completion(data)
 
     def decoder(self, decisions: Decisions) -> StreamAccumulator:
-        """A fresh accumulator whose completions carry `decisions`."""
+        """A fresh accumulator whose completions carry `decisions` (and have the call of a
+        `response_format` tool as their answer text)."""
+        if decisions.json_tool:
+            return JsonAnswerAccumulator(decisions, decisions.json_tool)
         return StreamAccumulator(decisions)
 
     def with_prefill(self, payload: dict[str, Any], text: str) -> dict[str, Any]:

@@ -7,9 +7,12 @@ holds keys it accepts.
 
 * `cache_control` on a `ToolSpec` goes on that tool's `function` object; put it on the last
   tool to cache all tool definitions.
-* `extra_body` is the caller's escape hatch and is merged at the root as given, with two
-  exceptions that the service always refuses: `parallel_tool_calls` is dropped (with a warning)
-  and `strict` is removed from any function definition it carries.
+* `extra_body` is the caller's escape hatch and is merged at the root as given, with
+  exceptions that the service always refuses: `parallel_tool_calls` is dropped (with a warning),
+  `strict` is removed from any function definition it carries, and the keys it is known to
+  refuse raise `ConfigurationError` (`extras`).
+* `response_format` goes out natively where the model takes it, else as one more tool whose
+  call is the answer (`rules.output_format`, docs/structured-output.md).
 * Thinking is turned off (with a warning) for a request that continues a tool loop whose
   assistant turn has no reasoning block: the service refuses that combination. Budget thinking
   is left out; adaptive thinking is sent as `{"type": "disabled"}`.
@@ -20,14 +23,17 @@ Wire facts: docs/wire-chat.md; rules: docs/design-rules.md.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from databricks_claude.codecs import Request
+from databricks_claude.codecs.chat.extras import add_instruction, check_extra_keys
 from databricks_claude.codecs.chat.history import check_tool_pairing, check_vision, wire_messages
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.messages import Decisions, Message, RequestOptions, ToolSpec
 from databricks_claude.notes import collecting, warn
 from databricks_claude.profiles import ModelProfile
+from databricks_claude.rules.output_format import OutputFormat, output_format_for
 from databricks_claude.rules.sampling import sampling_for
 from databricks_claude.rules.thinking import effort_for, max_tokens_for, thinking_for, thinking_on
 from databricks_claude.rules.tool_choice import ToolChoiceDecision, check_tools, tool_choice_for
@@ -150,11 +156,20 @@ def build_payload(
     `ConfigurationError` for anything the service would refuse and the caller must fix; emits a
     `DatabricksClaudeWarning` for each setting it drops or downgrades.
     """
+    return _build(messages, options, model=model, profile=profile, stream=stream)[0]
+
+
+def _build(messages: Sequence[Message], options: RequestOptions, *, model: str | None,
+           profile: ModelProfile, stream: bool) -> tuple[dict[str, Any], ToolSpec | None]:
+    """The payload, and the tool a `response_format` went out as (None: none)."""
     _check_n(options.n)
+    options, output = _with_output_format(options, profile)
     wire = wire_messages(messages)
     check_tool_pairing(wire)
     if not profile.vision and profile.known:
         check_vision(messages, profile)
+    if output.tool is not None:
+        add_instruction(wire, output.tool.name)
     max_tokens = max_tokens_for(options, profile)
     thinking = _thinking_sent(wire, options, profile, max_tokens)
     payload: dict[str, Any] = {"messages": wire}
@@ -163,16 +178,31 @@ def build_payload(
     payload["max_tokens"] = max_tokens
     if thinking is not None:
         payload["thinking"] = thinking
-    _add_options(payload, options, profile, thinking)
+    _add_options(payload, options, profile, thinking, output.tool)
+    if output.native is not None:
+        payload["response_format"] = output.native
     if stream:
         payload["stream"] = True
     if options.extra_body:
         _merge_extra_body(payload, options.extra_body)
-    return payload
+    return payload, output.tool
+
+
+def _with_output_format(options: RequestOptions,
+                        profile: ModelProfile) -> tuple[RequestOptions, OutputFormat]:
+    """The options without their `response_format` (checked extras), and the form it takes:
+    native, or a tool added to the options' tools (docs/structured-output.md)."""
+    extra = dict(options.extra_body or {})
+    check_extra_keys(extra)
+    tools = list(options.tools or ())
+    output = output_format_for(extra.pop("response_format", None), profile, tools)
+    if output.tool is not None:
+        tools.append(output.tool)
+    return replace(options, extra_body=extra or None, tools=tools or None), output
 
 
 def _add_options(payload: dict[str, Any], options: RequestOptions, profile: ModelProfile,
-                 thinking: dict[str, Any] | None) -> None:
+                 thinking: dict[str, Any] | None, json_tool: ToolSpec | None = None) -> None:
     """Effort, sampling, stop sequences, tools and tool choice, in the service's keys."""
     reasoning = thinking_on(thinking)
     effort = effort_for(options, profile, thinking)
@@ -186,17 +216,32 @@ def _add_options(payload: dict[str, Any], options: RequestOptions, profile: Mode
     if tools:
         check_tools(tools)
         payload["tools"] = [_tool_to_wire(tool) for tool in tools]
-    decision = tool_choice_for(options.tool_choice, [t.name for t in tools], reasoning)
+    decision = tool_choice_for(_json_tool_choice(options, json_tool, reasoning),
+                               [t.name for t in tools], reasoning)
     choice = _tool_choice_to_wire(decision)
     if choice is not None:
         payload["tool_choice"] = choice
 
 
+def _json_tool_choice(options: RequestOptions, json_tool: ToolSpec | None,
+                      reasoning: bool) -> Any:
+    """The tool choice, with the `response_format` tool forced when it is the only tool, no
+    choice was given and thinking is off (Claude refuses forced tool use while thinking; the
+    system instruction asks for the call then)."""
+    if (json_tool is None or options.tool_choice is not None or reasoning
+            or len(options.tools or ()) != 1):
+        return options.tool_choice
+    return json_tool.name
+
+
 def build_request(messages: Sequence[Message], options: RequestOptions, *, model: str | None,
                   profile: ModelProfile, stream: bool = False) -> Request:
-    """`build_payload`, with what it decided: thinking as sent, tool choice as sent, warnings."""
+    """`build_payload`, with what it decided: thinking as sent, tool choice as sent, warnings,
+    and the tool a `response_format` went out as."""
     with collecting() as notes:
-        payload = build_payload(messages, options, model=model, profile=profile, stream=stream)
+        payload, json_tool = _build(messages, options, model=model, profile=profile,
+                                    stream=stream)
     decisions = Decisions(thinking=thinking_on(payload.get("thinking")),
-                          tool_choice=payload.get("tool_choice"), warnings=tuple(notes))
+                          tool_choice=payload.get("tool_choice"), warnings=tuple(notes),
+                          json_tool=json_tool.name if json_tool else None)
     return Request(payload, decisions)
