@@ -85,7 +85,10 @@ def to_chat_body(body: dict[str, Any]) -> dict[str, Any]:
                                                   "top_k", "thinking", "output_config",
                                                   "stream") if k in body}
     messages = _system_messages(body.get("system"))
-    for message in body["messages"]:
+    listed = body.get("messages")
+    if not isinstance(listed, list) or not listed:
+        return {**chat, "messages": listed}  # the shared rules refuse it as the chat route does
+    for message in listed:
         messages.extend(_chat_messages(message))
     chat["messages"] = messages
     if "stop_sequences" in body:

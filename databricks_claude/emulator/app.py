@@ -9,7 +9,8 @@ import json
 import logging
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
@@ -19,12 +20,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import wire_errors as err
+from .anthropic_render import event_runs, message_body
+from .anthropic_request import as_anthropic, check_anthropic, invalid, to_chat_body
 from .asgi import ActionResponse
 from .caching import cache_usage
 from .catalog import Endpoint, lookup
 from .faults import body_actions, stream_actions
 from .model import Context, respond
-from .render import completion_body, stream_runs
+from .render import Run, completion_body, stream_runs
 from .reply import Reply, completion_tokens
 from .rules import check_request
 from .script import RecordedRequest
@@ -35,10 +38,24 @@ JSON = "application/json"
 SSE = "text/event-stream"
 
 
+class Shapes(NamedTuple):
+    """How a route renders a reply: the whole body, and the stream's events."""
+
+    body: Callable[[Reply], bytes]
+    runs: Callable[[Reply], list[Run]]
+
+
+CHAT_SHAPES = Shapes(completion_body, stream_runs)
+MESSAGES_SHAPES = Shapes(message_body, event_runs)
+
+
 def create_app(state: EmulatorState) -> Starlette:
     """The Starlette app serving one emulator's state."""
     chat = ChatRoutes(state)
+    anthropic = MessagesRoutes(state)
     routes = [
+        Route("/serving-endpoints/anthropic/v1/messages", anthropic.messages, methods=["POST"]),
+        Route("/ai-gateway/anthropic/v1/messages", anthropic.messages, methods=["POST"]),
         Route("/serving-endpoints/chat/completions", chat.chat_completions, methods=["POST"]),
         Route("/ai-gateway/mlflow/v1/chat/completions", chat.chat_completions, methods=["POST"]),
         Route("/serving-endpoints/{name}/invocations", chat.invocations, methods=["POST"]),
@@ -77,6 +94,8 @@ async def oauth_metadata(request: Request) -> Response:
 
 class ChatRoutes:
     """Route handlers bound to the emulator state."""
+
+    shapes = CHAT_SHAPES
 
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
@@ -144,7 +163,7 @@ class ChatRoutes:
             raise err.upstream("Input is too long.")
         reply = self._reply(body, raw, endpoint, fault)
         self.state.add_verified(verified)
-        return await _deliver(reply, body.get("stream") is True, fault)
+        return await _deliver(reply, body.get("stream") is True, fault, self.shapes)
 
     def _reply(self, body: dict[str, Any], raw: bytes, endpoint: Endpoint,
                fault: Fault | None) -> Reply:
@@ -177,12 +196,35 @@ class ChatRoutes:
                                           time.time()))
 
 
-async def _deliver(reply: Reply, stream: bool, fault: Fault | None) -> Response:
+class MessagesRoutes(ChatRoutes):
+    """The native Anthropic Messages route: Anthropic's own checks and error bodies, then the
+    same rules and model as the chat route, answers in Anthropic's shapes. Gateway-level
+    refusals (credentials, rate limits, injected faults) keep the Databricks bodies."""
+
+    shapes = MESSAGES_SHAPES
+
+    async def messages(self, request: Request) -> Response:
+        """POST …/anthropic/v1/messages: the endpoint is the body's `model`."""
+        return await self._handle(request, None)
+
+    async def _answer(self, body: Any, raw: bytes, name: Any, model_required: bool,
+                      fault: Fault | None) -> Response:
+        try:
+            if not isinstance(body, dict):
+                raise invalid("Request body must be a JSON object.")
+            if self.state.settings.strict:
+                check_anthropic(body)
+            return await super()._answer(to_chat_body(body), raw, name, True, fault)
+        except err.Refusal as refusal:
+            raise as_anthropic(refusal) from None
+
+
+async def _deliver(reply: Reply, stream: bool, fault: Fault | None, shapes: Shapes) -> Response:
     if stream:
-        stream_plan = stream_actions(stream_runs(reply), fault, reply.delay)
+        stream_plan = stream_actions(shapes.runs(reply), fault, reply.delay)
         headers = {"cache-control": "no-cache", **_request_id()}
         return ActionResponse(stream_plan, 200, headers, SSE)
-    body = completion_body(reply)
+    body = shapes.body(reply)
     if fault is None or fault.kind == "oversize":
         if reply.delay:
             await asyncio.sleep(reply.delay)
