@@ -26,6 +26,7 @@ from pydantic import ConfigDict, Field, SecretStr, model_validator
 from databricks_claude._fastmodel import warm_up
 from databricks_claude.errors import DatabricksClaudeError
 from databricks_claude.kit.clients import CLIENTS, CONNECTION_FIELDS, TRANSPORT_FIELDS, new_client
+from databricks_claude.kit.images import ImageSettings, ainline_images, image_policy, inline_images
 from databricks_claude.kit.options import OPTION_FIELDS, call_options
 from databricks_claude.kit.secrets import without_secrets
 from databricks_claude.messages import Message, RequestOptions, ThinkingSetting
@@ -59,7 +60,7 @@ class _Call:
     include_usage: bool
 
 
-class ChatDatabricksClaude(BaseChatModel):
+class ChatDatabricksClaude(BaseChatModel, ImageSettings):
     """Claude models served by Databricks Model Serving (Foundation Model APIs and AI Gateway).
 
     Setup: `pip install "databricks-claude[langchain]"`; set `DATABRICKS_HOST` and
@@ -196,11 +197,10 @@ class ChatDatabricksClaude(BaseChatModel):
     def _resolve_model_profile(self) -> LCModelProfile | None:
         """LangChain's profile dict from the core's model profile for this endpoint."""
         core = get_profile(self.endpoint)
-        # Remote image URLs are passed through, but the service is not known to fetch them
-        # (docs/wire-chat.md#images): only base64 data is advertised.
-        profile = LCModelProfile(
+        profile = LCModelProfile(  # remote image URLs are fetched and inlined (docs/images.md)
             max_input_tokens=core.context_window, max_output_tokens=core.max_output_tokens,
-            text_inputs=True, image_inputs=core.vision, image_url_inputs=False,
+            text_inputs=True, image_inputs=core.vision,
+            image_url_inputs=core.vision and self.fetch_images,
             image_tool_message=core.vision, pdf_inputs=False, audio_inputs=False,
             video_inputs=False, text_outputs=True, reasoning_output=True, tool_calling=True,
             tool_choice=True, tool_call_streaming=True, structured_output=True,
@@ -286,6 +286,7 @@ class ChatDatabricksClaude(BaseChatModel):
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
         call = self._prepare(messages, stop, kwargs)
+        inline_images(call.messages, image_policy(self))
         try:
             completion = call.client.complete(call.messages, call.options)
         except DatabricksClaudeError as error:
@@ -296,6 +297,7 @@ class ChatDatabricksClaude(BaseChatModel):
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
                          **kwargs: Any) -> ChatResult:
         call = self._prepare(messages, stop, kwargs)
+        await ainline_images(call.messages, image_policy(self))
         try:
             completion = await call.client.acomplete(call.messages, call.options)
         except DatabricksClaudeError as error:
@@ -316,6 +318,7 @@ class ChatDatabricksClaude(BaseChatModel):
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
+        inline_images(call.messages, image_policy(self))
         feed = self._chunk_builder(call).feed
         try:
             for delta in call.client.stream(call.messages, call.options):
@@ -331,6 +334,7 @@ class ChatDatabricksClaude(BaseChatModel):
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
+        await ainline_images(call.messages, image_policy(self))
         feed = self._chunk_builder(call).feed
         try:
             async for delta in call.client.astream(call.messages, call.options):

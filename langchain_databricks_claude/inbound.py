@@ -3,6 +3,8 @@
 Pure functions, no I/O. System, human and tool messages become text, image and tool-result
 parts; an earlier answer (`AIMessage`) is replayed as the assistant turn the service produced
 (`replay`). Raises `ValueError` for message or content types the service cannot take.
+Remote image URLs are kept as URLs: the model fetches and inlines them afterwards
+(`kit.images`), sync or async.
 """
 
 from __future__ import annotations
@@ -135,7 +137,8 @@ def _block_to_part(block: str | dict[str, Any]) -> Part | None:
 
 
 def image_url(block: Mapping[str, Any]) -> str:
-    """The URL (`https:` or a base64 `data:` URL) of any standard image block.
+    """The URL (`https:` or a base64 `data:` URL) of any standard image block. A remote URL is
+    left as it is here: the model inlines it before sending (`kit.images.inline_images`).
 
     Accepts v1 (`base64` + `mime_type`, or `url`), v0 (`source_type`), OpenAI (`image_url`)
     and Anthropic (`source`) forms.
