@@ -2,9 +2,9 @@
 
 Pure functions, no I/O. System, human and tool messages become text, image and tool-result
 parts; an earlier answer (`AIMessage`) is replayed as the assistant turn the service produced
-(`replay`). Raises `ValueError` for message or content types the service cannot take.
-Remote image URLs are kept as URLs: the model fetches and inlines them afterwards
-(`kit.images`), sync or async.
+(`replay`). Raises `ValueError` for message or content types the service cannot take
+(`ConfigurationError`, a `ValueError`, for documents, audio and video). Remote image URLs are
+kept as URLs: the model fetches and inlines them afterwards (`kit.images`), sync or async.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from databricks_claude.kit.images import data_url
+from databricks_claude.kit.images import data_url, unsupported_input
 from databricks_claude.kit.roles import neutral_role
 from databricks_claude.messages import (
     EPHEMERAL,
@@ -127,10 +127,8 @@ def _block_to_part(block: str | dict[str, Any]) -> Part | None:
     if kind == "non_standard" and isinstance(block.get("value"), dict):
         return _block_to_part(block["value"])
     if kind in _UNSUPPORTED_INPUTS:
-        raise ValueError(
-            f"content blocks of type {kind!r} are not supported by Claude on Databricks "
-            "chat completions: send text and images"
-        )
+        raise unsupported_input(f"content blocks of type {kind!r}", "a message",
+                                document=kind in ("file", "document"))
     if kind in ("reasoning", "thinking", "redacted_thinking", "tool_use", "tool_call"):
         return None  # only meaningful in assistant turns
     return UnknownPart(dict(block))

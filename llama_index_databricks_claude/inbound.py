@@ -18,6 +18,7 @@ from llama_index.core.base.llms.types import (
     ChatMessage,
     CitationBlock,
     ContentBlock,
+    DocumentBlock,
     ImageBlock,
     MessageRole,
     TextBlock,
@@ -27,7 +28,7 @@ from llama_index.core.base.llms.types import (
 
 from databricks_claude import blocks
 from databricks_claude.errors import ConfigurationError
-from databricks_claude.kit.images import sniff_image_type
+from databricks_claude.kit.images import sniff_image_type, unsupported_input
 from databricks_claude.kit.placement import put_back, stored_positions
 from databricks_claude.kit.roles import neutral_role
 from databricks_claude.messages import (
@@ -88,8 +89,8 @@ def _content_parts(message: ChatMessage, previous: list[Message]) -> list[Part]:
             _mark_cache_point(block, parts, previous)
         elif not isinstance(block, (ThinkingBlock, ToolCallBlock, CitationBlock)):
             # Audio, video, documents: the chat-completions route has no part for them.
-            raise ConfigurationError(
-                f"{type(block).__name__} is not supported in a {_role_name(message.role)} message")
+            raise unsupported_input(type(block).__name__, f"a {_role_name(message.role)} message",
+                                    document=isinstance(block, DocumentBlock))
     return parts
 
 

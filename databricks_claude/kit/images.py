@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from databricks_claude.kit.fetch import ImageFetchPolicy
 
 __all__ = ["ImageSettings", "ainline_images", "data_url", "image_policy", "inline_images",
-           "remote_image_parts", "sniff_image_bytes", "sniff_image_type"]
+           "remote_image_parts", "sniff_image_bytes", "sniff_image_type", "unsupported_input"]
 
 # Remote images of one async call fetched at the same time, at most (a request takes up to 100).
 _CONCURRENT_FETCHES = 8
@@ -83,6 +83,20 @@ class ImageSettings(BaseModel):
     allow_private_image_hosts: bool = Field(
         default=False, description="Let image fetches reach loopback, private and link-local "
         "addresses (and plain http to loopback); cloud-metadata addresses stay refused.")
+
+
+def unsupported_input(what: str, where: str, *, document: bool) -> ConfigurationError:
+    """The error for an input the chat-completions route cannot carry (`what`, e.g. "'file'
+    blocks" or "DocumentBlock"): a document (a PDF or other file), or audio or video. The same
+    advice from every adapter (docs/images.md#documents)."""
+    if document:
+        return ConfigurationError(
+            f"{what} (PDFs and other documents) cannot be sent in {where}: the chat-completions "
+            "route has no document input. Extract the document's text (e.g. with pypdf) and "
+            "send it as text, or send its pages as images")
+    return ConfigurationError(
+        f"{what} cannot be sent in {where}: Claude on Databricks takes text and images only "
+        "(PNG, JPEG, GIF, WebP)")
 
 
 def image_policy(settings: object) -> ImageFetchPolicy:
