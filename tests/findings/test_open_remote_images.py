@@ -204,3 +204,13 @@ def test_base64_images_are_sent_as_given_without_any_fetch(
 def test_the_langchain_profile_advertises_image_urls_unless_fetching_is_off(make_lc: Any) -> None:
     assert make_lc().profile["image_url_inputs"] is True
     assert make_lc(fetch_images=False).profile["image_url_inputs"] is False
+
+
+def test_the_callers_messages_keep_their_urls(make_lc: Any, make_li: Any, images: str) -> None:
+    """Inlining works on the converted copy: the caller's history still holds the URL."""
+    url = f"{images}/pixel.png"
+    lc_history, li_history = _lc_question(url), _li_question(url)
+    make_lc(allow_private_image_hosts=True).invoke(lc_history)
+    make_li(allow_private_image_hosts=True).chat(li_history)
+    assert lc_history[0].content[1] == {"type": "image", "url": url}
+    assert str(li_history[0].blocks[1].url) == url and li_history[0].blocks[1].image is None
