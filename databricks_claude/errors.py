@@ -28,6 +28,11 @@ class ConfigurationError(DatabricksClaudeError, ValueError):
     """Bad or missing settings or input, found before any request was sent."""
 
 
+class ImageFetchError(ConfigurationError):
+    """A remote image URL could not be inlined: a refused scheme or address, a failed or slow
+    fetch, a body too big or not an image. Raised before any request to the service."""
+
+
 class MalformedResponseError(DatabricksClaudeError):
     """The service answered with something that is not a valid chat completion or chunk.
 

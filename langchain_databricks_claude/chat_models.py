@@ -26,6 +26,7 @@ from pydantic import ConfigDict, Field, SecretStr, model_validator
 from databricks_claude._fastmodel import warm_up
 from databricks_claude.errors import DatabricksClaudeError
 from databricks_claude.kit.clients import CLIENTS, ClientOwner, model_settings, new_client
+from databricks_claude.kit.images import ImageSettings, ainline_images, image_policy, inline_images
 from databricks_claude.kit.options import OPTION_FIELDS, call_options
 from databricks_claude.kit.settings import check_init_args, check_model_settings, init_names
 from databricks_claude.messages import Message, RequestOptions, ThinkingSetting
@@ -60,7 +61,7 @@ class _Call:
     include_usage: bool
 
 
-class ChatDatabricksClaude(ClientOwner, BaseChatModel):
+class ChatDatabricksClaude(ClientOwner, BaseChatModel, ImageSettings):
     """Claude models served by Databricks Model Serving (Foundation Model APIs and AI Gateway).
 
     Setup: `pip install "databricks-claude[langchain]"`; set `DATABRICKS_HOST` and
@@ -201,11 +202,10 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel):
     def _resolve_model_profile(self) -> LCModelProfile | None:
         """LangChain's profile dict from the core's model profile for this endpoint."""
         core = get_profile(self.endpoint)
-        # Remote image URLs are passed through, but the service is not known to fetch them
-        # (docs/wire-chat.md#images): only base64 data is advertised.
-        profile = LCModelProfile(
+        profile = LCModelProfile(  # remote image URLs are fetched and inlined (docs/images.md)
             max_input_tokens=core.context_window, max_output_tokens=core.max_output_tokens,
-            text_inputs=True, image_inputs=core.vision, image_url_inputs=False,
+            text_inputs=True, image_inputs=core.vision,
+            image_url_inputs=core.vision and self.fetch_images,
             image_tool_message=core.vision, pdf_inputs=False, audio_inputs=False,
             video_inputs=False, text_outputs=True, reasoning_output=True, tool_calling=True,
             tool_choice=True, tool_call_streaming=True, structured_output=True,
@@ -280,6 +280,7 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel):
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
         call = self._prepare(messages, stop, kwargs)
+        inline_images(call.messages, image_policy(self))
         try:
             completion = call.client.complete(call.messages, call.options)
         except DatabricksClaudeError as error:
@@ -290,6 +291,7 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel):
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
                          **kwargs: Any) -> ChatResult:
         call = self._prepare(messages, stop, kwargs)
+        await ainline_images(call.messages, image_policy(self))
         try:
             completion = await call.client.acomplete(call.messages, call.options)
         except DatabricksClaudeError as error:
@@ -310,6 +312,7 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel):
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
+        inline_images(call.messages, image_policy(self))
         feed = self._chunk_builder(call).feed
         try:
             for delta in call.client.stream(call.messages, call.options):
@@ -325,6 +328,7 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel):
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
+        await ainline_images(call.messages, image_policy(self))
         feed = self._chunk_builder(call).feed
         try:
             async for delta in call.client.astream(call.messages, call.options):

@@ -2,7 +2,9 @@
 
 Pure functions, no I/O. System, human and tool messages become text, image and tool-result
 parts; an earlier answer (`AIMessage`) is replayed as the assistant turn the service produced
-(`replay`). Raises `ValueError` for message or content types the service cannot take.
+(`replay`). Raises `ValueError` for message or content types the service cannot take
+(`ConfigurationError`, a `ValueError`, for documents, audio and video). Remote image URLs are
+kept as URLs: the model fetches and inlines them afterwards (`kit.images`), sync or async.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from databricks_claude.kit.images import data_url
+from databricks_claude.kit.images import data_url, unsupported_input
 from databricks_claude.kit.roles import neutral_role
 from databricks_claude.messages import (
     EPHEMERAL,
@@ -125,17 +127,16 @@ def _block_to_part(block: str | dict[str, Any]) -> Part | None:
     if kind == "non_standard" and isinstance(block.get("value"), dict):
         return _block_to_part(block["value"])
     if kind in _UNSUPPORTED_INPUTS:
-        raise ValueError(
-            f"content blocks of type {kind!r} are not supported by Claude on Databricks "
-            "chat completions: send text and images"
-        )
+        raise unsupported_input(f"content blocks of type {kind!r}", "a message",
+                                document=kind in ("file", "document"))
     if kind in ("reasoning", "thinking", "redacted_thinking", "tool_use", "tool_call"):
         return None  # only meaningful in assistant turns
     return UnknownPart(dict(block))
 
 
 def image_url(block: Mapping[str, Any]) -> str:
-    """The URL (`https:` or a base64 `data:` URL) of any standard image block.
+    """The URL (`https:` or a base64 `data:` URL) of any standard image block. A remote URL is
+    left as it is here: the model inlines it before sending (`kit.images.inline_images`).
 
     Accepts v1 (`base64` + `mime_type`, or `url`), v0 (`source_type`), OpenAI (`image_url`)
     and Anthropic (`source`) forms.

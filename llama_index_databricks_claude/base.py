@@ -54,6 +54,7 @@ from llama_index.core.llms.llm import ToolSelection
 from databricks_claude._fastmodel import warm_up
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.kit.clients import CLIENTS, ClientOwner, model_settings, new_client
+from databricks_claude.kit.images import ImageSettings, ainline_images, image_policy, inline_images
 from databricks_claude.kit.options import OPTION_FIELDS, call_options
 from databricks_claude.kit.settings import check_init_args, check_model_settings, init_names
 from databricks_claude.messages import RequestOptions
@@ -73,7 +74,7 @@ if TYPE_CHECKING:
 __all__ = ["DatabricksClaude"]
 
 
-class DatabricksClaude(ClientOwner, FunctionCallingLLM):
+class DatabricksClaude(ClientOwner, FunctionCallingLLM, ImageSettings):
     """Claude on a Databricks serving endpoint, with reasoning kept and replayed.
 
     Example:
@@ -227,25 +228,29 @@ class DatabricksClaude(ClientOwner, FunctionCallingLLM):
         return await self._astream_chat(messages, **kwargs)
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        neutral, options = to_neutral_messages(messages), self._options(kwargs)
+        neutral = inline_images(to_neutral_messages(messages), image_policy(self))
+        options = self._options(kwargs)
         completion = self.client.complete(neutral, options)
         return to_chat_response(completion)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        neutral, options = to_neutral_messages(messages), self._options(kwargs)
+        neutral = await ainline_images(to_neutral_messages(messages), image_policy(self))
+        options = self._options(kwargs)
         completion = await self.client.acomplete(neutral, options)
         return to_chat_response(completion)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         # Converted now, so that bad input fails at the call rather than at the first chunk.
         options = self._options(kwargs)
-        return chunks(self.client.stream(to_neutral_messages(messages), options))
+        neutral = inline_images(to_neutral_messages(messages), image_policy(self))
+        return chunks(self.client.stream(neutral, options))
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         options = self._options(kwargs)
-        return achunks(self.client.astream(to_neutral_messages(messages), options))
+        neutral = await ainline_images(to_neutral_messages(messages), image_policy(self))
+        return achunks(self.client.astream(neutral, options))
 
     # -- complete (a prompt is one user message) ---------------------------------------------
 

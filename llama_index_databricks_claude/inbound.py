@@ -4,7 +4,8 @@
 `ThinkingBlock`s become reasoning parts with their signatures (or redacted parts with their
 data), `ToolCallBlock`s become tool calls with their arguments text unchanged, unknown blocks go
 back where they were (see `layout`), `role="tool"` messages become tool results and
-`CachePoint`s put `cache_control` on the part before them.
+`CachePoint`s put `cache_control` on the part before them. Remote image URLs stay URLs here:
+the LLM inlines them afterwards (`kit.images`), sync or async.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from llama_index.core.base.llms.types import (
     ChatMessage,
     CitationBlock,
     ContentBlock,
+    DocumentBlock,
     ImageBlock,
     MessageRole,
     TextBlock,
@@ -26,7 +28,7 @@ from llama_index.core.base.llms.types import (
 
 from databricks_claude import blocks
 from databricks_claude.errors import ConfigurationError
-from databricks_claude.kit.images import sniff_image_type
+from databricks_claude.kit.images import sniff_image_type, unsupported_input
 from databricks_claude.kit.placement import put_back, stored_positions
 from databricks_claude.kit.roles import neutral_role
 from databricks_claude.messages import (
@@ -87,8 +89,8 @@ def _content_parts(message: ChatMessage, previous: list[Message]) -> list[Part]:
             _mark_cache_point(block, parts, previous)
         elif not isinstance(block, (ThinkingBlock, ToolCallBlock, CitationBlock)):
             # Audio, video, documents: the chat-completions route has no part for them.
-            raise ConfigurationError(
-                f"{type(block).__name__} is not supported in a {_role_name(message.role)} message")
+            raise unsupported_input(type(block).__name__, f"a {_role_name(message.role)} message",
+                                    document=isinstance(block, DocumentBlock))
     return parts
 
 
@@ -205,8 +207,10 @@ def cache_control(block: CachePoint) -> CacheControl:
 
 
 def image_url(block: ImageBlock) -> str:
-    """The image as a `data:` URL (the service refuses remote URLs: they are fetched here)."""
-    if block.url is not None and str(block.url).startswith("data:"):
+    """The image as a `data:` URL, or its remote URL when it has only that: the LLM fetches
+    remote URLs afterwards, safely and without blocking async calls (`kit.images`), never
+    with LlamaIndex's own blocking download."""
+    if block.image is None and block.path is None and block.url is not None:
         return str(block.url)
     data = block.resolve_image(as_base64=True).read()
     mimetype = block.image_mimetype or sniff_image_type(data) or "image/png"

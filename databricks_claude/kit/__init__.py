@@ -8,7 +8,8 @@ message and block types, its callbacks, its error classes. Everything else it as
 - `options`: a call's keyword arguments over the model's fields to `RequestOptions`.
 - `secrets`: pickled state without credentials.
 - `roles`: one table of role aliases.
-- `images`: one base64 image type sniffer and `data:` URL builder.
+- `images`: one base64 image type sniffer and `data:` URL builder; remote image URLs inlined
+  before a request (fetched safely by `fetch`); the one refusal of documents, audio and video.
 - `placement`: where unknown blocks sit, so a replay puts them back.
 - `tools`: tool dicts (OpenAI, Anthropic, JSON schema) to `ToolSpec`.
 """

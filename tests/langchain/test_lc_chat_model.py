@@ -288,8 +288,11 @@ def test_v1_output(make_llm: MakeLLM, emulator: Emulator) -> None:
 # ---- images and caching -----------------------------------------------------------------------
 
 
-def test_images_in_every_standard_form(make_llm: MakeLLM, emulator: Emulator) -> None:
+def test_images_in_every_standard_form(make_llm: MakeLLM, emulator: Emulator,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
     data_url = f"data:image/png;base64,{PNG_B64}"
+    # A remote URL is fetched and sent inline (docs/images.md): the "remote" image is the PNG.
+    monkeypatch.setattr("databricks_claude.kit.fetch.fetch_bytes", lambda url, policy: PNG)
     make_llm().invoke([HumanMessage([
         {"type": "text", "text": "describe"},
         {"type": "image", "base64": PNG_B64, "mime_type": "image/png"},
@@ -298,8 +301,7 @@ def test_images_in_every_standard_form(make_llm: MakeLLM, emulator: Emulator) ->
     ])])
     parts = _payload(emulator)["messages"][0]["content"]
     assert [p["type"] for p in parts] == ["text", "image_url", "image_url", "image_url"]
-    assert [p["image_url"]["url"] for p in parts[1:]] == [
-        data_url, "https://example.com/cat.png", data_url]
+    assert [p["image_url"]["url"] for p in parts[1:]] == [data_url, data_url, data_url]
     assert PNG  # the conftest's decoded copy
 
 

@@ -31,6 +31,8 @@ from databricks_claude.codecs.chat.request import build_payload
 from databricks_claude.codecs.chat.response import parse_completion
 from databricks_claude.codecs.chat.stream import StreamAccumulator
 from databricks_claude.errors import ConfigurationError
+from databricks_claude.kit.fetch import ImageFetchPolicy
+from databricks_claude.kit.images import inline_images
 from databricks_claude.messages import (
     Completion,
     FinishDelta,
@@ -321,7 +323,9 @@ def test_remote_image_url_is_fetched_into_a_data_url() -> None:
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/pixel.png"
         message = ChatMessage(role="user", blocks=[ImageBlock(url=url)])
-        (part,) = to_neutral_messages([message])[0].parts
+        # Fetched by the kit after conversion (loopback only when allowed: docs/images.md).
+        policy = ImageFetchPolicy(allow_private_hosts=True)
+        (part,) = inline_images(to_neutral_messages([message]), policy)[0].parts
     finally:
         server.shutdown()
     assert part == ImagePart("data:image/png;base64," + base64.b64encode(PNG).decode())
