@@ -46,6 +46,7 @@ def create_app(state: EmulatorState) -> Starlette:
               methods=["POST"]),
         Route("/oidc/v1/token", chat.oauth_token, methods=["POST"]),
         Route("/oidc/.well-known/oauth-authorization-server", oauth_metadata, methods=["GET"]),
+        Route("/.well-known/databricks-config", host_metadata, methods=["GET"]),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
 
@@ -73,6 +74,17 @@ async def oauth_metadata(request: Request) -> Response:
     return json_response(200, {"issuer": f"{base}/oidc",
                                "authorization_endpoint": f"{base}/oidc/v1/authorize",
                                "token_endpoint": f"{base}/oidc/v1/token"})
+
+
+async def host_metadata(request: Request) -> Response:
+    """Host discovery, which databricks-sdk's `Config` reads (unauthenticated) when it is built.
+
+    Only `oidc_endpoint`, the field its parser needs: the SDK derives its OIDC discovery URL from
+    it (served above). No workspace or account id, so nothing else about the SDK's behaviour
+    changes (docs/emulator.md#host-metadata).
+    """
+    base = str(request.base_url).rstrip("/")
+    return json_response(200, {"oidc_endpoint": f"{base}/oidc"})
 
 
 class ChatRoutes:
