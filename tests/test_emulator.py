@@ -368,9 +368,10 @@ def test_valid_variants_are_accepted(client: httpx.Client) -> None:
         chat(model="databricks-claude-opus-4-7", max_tokens=2048,
              thinking={"type": "adaptive", "display": "summarized"},
              output_config={"effort": "high"}),
-        chat(stream_options={"include_usage": True}, temperature=0.3, top_k=10, top_p=0.9,
-             stop="END", max_completion_tokens=100),
-        thinking_request(temperature=1, top_p=0.95),
+        # temperature with top_p: only models before Claude 4.5 take both (docs/emulator.md).
+        chat(model="databricks-claude-3-7-sonnet", stream_options={"include_usage": True},
+             temperature=0.3, top_k=10, top_p=0.9, stop="END", max_completion_tokens=100),
+        thinking_request(model="databricks-claude-3-7-sonnet", temperature=1, top_p=0.95),
         chat(messages=[{"role": "system", "content": [
             {"type": "text", "text": "sys", "cache_control": {"type": "ephemeral"}}]},
             {"role": "user", "content": [{"type": "text", "text": "hi"}, {

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -63,6 +63,7 @@ def create_app(state: EmulatorState) -> Starlette:
               methods=["POST"]),
         Route("/oidc/v1/token", chat.oauth_token, methods=["POST"]),
         Route("/oidc/.well-known/oauth-authorization-server", oauth_metadata, methods=["GET"]),
+        Route("/.well-known/databricks-config", host_metadata, methods=["GET"]),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
 
@@ -90,6 +91,17 @@ async def oauth_metadata(request: Request) -> Response:
     return json_response(200, {"issuer": f"{base}/oidc",
                                "authorization_endpoint": f"{base}/oidc/v1/authorize",
                                "token_endpoint": f"{base}/oidc/v1/token"})
+
+
+async def host_metadata(request: Request) -> Response:
+    """Host discovery, which databricks-sdk's `Config` reads (unauthenticated) when it is built.
+
+    Only `oidc_endpoint`, the field its parser needs: the SDK derives its OIDC discovery URL from
+    it (served above). No workspace or account id, so nothing else about the SDK's behaviour
+    changes (docs/emulator.md#host-metadata).
+    """
+    base = str(request.base_url).rstrip("/")
+    return json_response(200, {"oidc_endpoint": f"{base}/oidc"})
 
 
 class ChatRoutes:
@@ -127,7 +139,12 @@ class ChatRoutes:
                                    "expires_in": settings.oauth_expires_in})
 
     async def _handle(self, request: Request, path_endpoint: str | None) -> Response:
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            # The client left before sending its whole body: nobody is left to answer, and an
+            # uncaught ClientDisconnect would print uvicorn's "Exception in ASGI application".
+            return Response(None, 499)
         body = _parse_json(raw)
         self._record(request, body)
         try:
@@ -139,6 +156,9 @@ class ChatRoutes:
             fault = self.state.next_fault()
             if fault is not None and fault.kind in ("status", "reset"):
                 return _status_fault(fault, shown)
+            status = self.state.random_fault() if fault is None else None
+            if status is not None:
+                raise _random_fault(status, shown)
             return await self._answer(body, raw, name, path_endpoint is None, fault)
         except err.Refusal as refusal:
             return json_response(refusal.status, refusal.body, refusal.headers)
@@ -242,6 +262,13 @@ def _status_fault(fault: Fault, endpoint: str) -> Response:
     retry_after = fault.params.get("retry_after")
     headers = {} if retry_after is None else {"Retry-After": err.seconds(retry_after)}
     return json_response(status, body, headers)
+
+
+def _random_fault(status: int, endpoint: str) -> err.Refusal:
+    """A `fault_rate` failure: the service's body for the status; 429 says when to retry."""
+    if status == 429:
+        return err.rate_limited(endpoint)
+    return err.Refusal(status, err.status_body(status, endpoint))
 
 
 def _inflate(reply: Reply, size: int) -> None:

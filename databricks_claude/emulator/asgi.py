@@ -28,6 +28,7 @@ class ActionResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send the response, or break the connection where the actions say so."""
         started = False
+        transport = _transport(receive)
         for kind, value in self.actions:
             if kind == "sleep":
                 if await _client_left_within(receive, value):
@@ -35,6 +36,13 @@ class ActionResponse(Response):
                 continue
             if kind == "close":
                 await close_connection(receive, abort=not started)
+                return
+            if transport is not None and transport.is_closing():
+                # The client left (a `break` out of a stream): stop writing. Writes to a lost
+                # socket within one loop tick would make asyncio log "socket.send() raised
+                # exception." before uvicorn learns of the disconnect; returning before it has
+                # would make uvicorn log an incomplete response.
+                await _client_left_within(receive, 5)
                 return
             if not started:
                 await self._start(send)
@@ -55,7 +63,7 @@ async def close_connection(receive: Receive, *, abort: bool) -> None:
     uvicorn keeps the transport on the object that owns `receive`; without one (an in-process
     ASGI transport) the break is signalled by raising ConnectionResetError.
     """
-    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    transport = _transport(receive)
     if transport is None:
         raise ConnectionResetError("emulated connection reset")
     if abort:
@@ -65,6 +73,12 @@ async def close_connection(receive: Receive, *, abort: bool) -> None:
     # Wait until the server has seen the disconnect, so it does not answer on our behalf.
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(_until_disconnect(receive), 5)
+
+
+def _transport(receive: Receive) -> asyncio.Transport | None:
+    """uvicorn's transport for this connection (kept on the object owning `receive`), if any."""
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    return transport if isinstance(transport, asyncio.Transport) else None
 
 
 async def _client_left_within(receive: Receive, seconds: float) -> bool:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from .script import RecordedRequest, ScriptedReply
-from .state import FAULT_KINDS, EmulatorState, Fault, Settings
+from .state import FAULT_KINDS, EmulatorState, Fault, Settings, fault_rates
 
 
 def make_settings(*, token: str | None = None, client_id: str | None = None,
@@ -27,17 +28,26 @@ class Emulator:
     `oauth_expires_in` the lifetime of issued tokens; `rate_limit_qps` answers 429 beyond that
     many requests in any one-second window; `secret` keys the reasoning signatures;
     `cache_min_tokens` is the smallest prefix the prompt cache stores.
+
+    `fault_rate` makes chat requests fail at random, for soak tests: `{429: 0.1, 503: 0.02}`
+    fails each request independently with 429 (the service's REQUEST_LIMIT_EXCEEDED body and
+    `Retry-After: 1`) with probability 0.1, else with 503 (TEMPORARILY_UNAVAILABLE) with
+    probability 0.02. The probabilities add up to at most 1. `seed` makes the sequence of
+    outcomes reproducible (request by request, from the start and after each `reset()`); without
+    one it differs per run. Queued `fault()`s and `rate_limit_qps` come first.
     """
 
     def __init__(self, token: str | None = None, strict: bool = True,
                  rate_limit_qps: float | None = None, port: int = 0, *,
                  client_id: str | None = None, client_secret: str | None = None,
                  tool_rounds: int = 1, oauth_expires_in: int = 3600,
-                 secret: bytes | None = None, cache_min_tokens: int = 0) -> None:
+                 secret: bytes | None = None, cache_min_tokens: int = 0,
+                 fault_rate: Mapping[int, float] | None = None, seed: int | None = None) -> None:
         settings = make_settings(token=token, client_id=client_id, client_secret=client_secret,
                                  strict=strict, rate_limit_qps=rate_limit_qps,
                                  tool_rounds=tool_rounds, oauth_expires_in=oauth_expires_in,
-                                 cache_min_tokens=cache_min_tokens)
+                                 cache_min_tokens=cache_min_tokens,
+                                 fault_rate=fault_rates(fault_rate), seed=seed)
         self._state = EmulatorState(settings, secret)
         self._port = port
         self._app: Any = None
@@ -133,5 +143,8 @@ class Emulator:
         self._state.expire_tokens()
 
     def reset(self) -> None:
-        """Forget requests, scripts, faults, counters and the prompt cache."""
+        """Forget requests, scripts, faults, counters and the prompt cache.
+
+        The random faults of `fault_rate` start again from `seed`.
+        """
         self._state.reset()

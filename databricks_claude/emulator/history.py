@@ -6,6 +6,8 @@ system removed, consecutive user-side messages (tool results included) merged in
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +31,8 @@ PART_KEYS = {
 }
 OPEN_PARTS = ("document", "file")  # request-only types whose fields are not checked here
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+_WHITESPACE_ONLY = "messages: text content blocks must contain non-whitespace text"
+_TRAILING_WHITESPACE = "messages: final assistant content cannot end with trailing whitespace"
 _NON_EMPTY = ("all messages must have non-empty content except for the optional final "
               "assistant message")
 _EXPECTED_THINKING = (
@@ -53,6 +57,9 @@ class _Walk:
 def check_messages(messages: list[Any], thinking: bool, signer: Signer) -> int:
     """Refuse a conversation the service refuses; returns the verified reasoning count."""
     roles = [_check_shape(index, message) for index, message in enumerate(messages)]
+    if all(role == "system" for role in roles):
+        # The system message leaves the message list; the model service then has none.
+        raise err.upstream("messages: at least one message is required")
     walk = _Walk(anthropic_turns(roles))
     for index, (role, message) in enumerate(zip(roles, messages, strict=True)):
         if role == "system" and index > 0:
@@ -68,6 +75,7 @@ def check_messages(messages: list[Any], thinking: bool, signer: Signer) -> int:
             _check_content(walk, index, message.get("content"), role)
     _require_results(walk)
     _check_final_turn(messages, roles, walk.turns, thinking)
+    _check_prefill_end(messages[-1], roles[-1])
     return sum(_check_reasoning(signer, path, summary) for path, summary in walk.reasoning)
 
 
@@ -107,6 +115,7 @@ def _check_content(walk: _Walk, index: int, content: Any, role: str,
             return []
         raise err.upstream(f"messages.{turn}: {_NON_EMPTY}")
     if isinstance(content, str):
+        _check_not_blank(content, role)
         return ["text"]
     if not isinstance(content, list):
         raise err.bad_request(f"messages.{index}.content: Input should be a string or a list")
@@ -128,22 +137,51 @@ def _check_part(walk: _Walk, index: int, position: int, part: Any, role: str) ->
     if kind == "text":
         if not isinstance(part.get("text"), str) or not part["text"]:
             raise err.upstream(f"{anthropic_path}.text: text content blocks must be non-empty")
+        _check_not_blank(part["text"], role)
         return "text"
     if kind == "image_url":
-        _check_image(path, part.get("image_url"))
+        _check_image(path, anthropic_path, part.get("image_url"))
         return "image"
     walk.reasoning.append((anthropic_path, part.get("summary")))
     return "thinking"
 
 
-def _check_image(path: str, image: Any) -> None:
+def _check_image(path: str, anthropic_path: str, image: Any) -> None:
     url = image.get("url") if isinstance(image, dict) else None
     if not isinstance(url, str):
         raise err.bad_request(f"{path}.image_url.url: Field required")
-    if url.startswith("data:") and not url.startswith(tuple(f"data:{t};base64," for t in
-                                                            IMAGE_TYPES)):
+    if not url.startswith("data:"):
+        return
+    if not url.startswith(tuple(f"data:{t};base64," for t in IMAGE_TYPES)):
         raise err.upstream(f"{path}.source.base64.media_type: Input should be 'image/jpeg', "
                            "'image/png', 'image/gif' or 'image/webp'")
+    try:
+        base64.b64decode(url.partition(",")[2], validate=True)
+    except (binascii.Error, ValueError):
+        raise err.upstream(f"{anthropic_path}.image.source.base64: invalid base64 data") from None
+
+
+def _check_not_blank(text: str, role: str) -> None:
+    """Text that is only whitespace is refused (an empty string has its own message).
+
+    Checked on user and assistant turns, where the evidence is; system prompts and tool results
+    are left alone (docs/emulator.md#whitespace-only-text).
+    """
+    if text and role in ("user", "assistant") and not text.strip():
+        raise err.upstream(_WHITESPACE_ONLY)
+
+
+def _check_prefill_end(message: dict[str, Any], role: str) -> None:
+    """A final assistant message (a prefill) may not end in whitespace."""
+    if role != "assistant":
+        return
+    content = message.get("content")
+    if isinstance(content, list):
+        texts = [part.get("text") for part in content
+                 if isinstance(part, dict) and part.get("type") == "text"]
+        content = texts[-1] if texts else None
+    if isinstance(content, str) and content and content != content.rstrip():
+        raise err.upstream(_TRAILING_WHITESPACE)
 
 
 def _check_reasoning(signer: Signer, path: str, summary: Any) -> int:

@@ -12,6 +12,7 @@ from . import wire_errors as err
 from .catalog import Endpoint
 from .conversation import dig
 from .history import check_messages
+from .limits import anthropic_model_id, output_limit, takes_both_samplers
 from .signing import Signer
 
 ALLOWED_KEYS = frozenset({
@@ -45,6 +46,7 @@ def check_request(body: dict[str, Any], endpoint: Endpoint, signer: Signer, *, s
     if not strict:
         return 0
     _check_keys(body)
+    _check_output_limit(body, endpoint)
     thinking = _check_thinking(body, endpoint)
     _check_sampling(body, endpoint, thinking)
     _check_tools(body, thinking)
@@ -66,6 +68,14 @@ def _check_keys(body: dict[str, Any]) -> None:
             raise err.bad_request(f"{key}: Input should be an integer greater than 0")
     if "stream" in body and not isinstance(body["stream"], bool):
         raise err.bad_request("stream: Input should be a valid boolean")
+
+
+def _check_output_limit(body: dict[str, Any], endpoint: Endpoint) -> None:
+    """`max_tokens` above the model's output limit: the model service's 400 (captured text)."""
+    requested, limit = _max_tokens(body), output_limit(endpoint)
+    if requested > limit:
+        raise err.upstream(f"max_tokens: {requested} > {limit}, which is the maximum allowed "
+                           f"number of output tokens for {anthropic_model_id(endpoint)}")
 
 
 def _max_tokens(body: dict[str, Any]) -> int:
@@ -145,6 +155,9 @@ def _check_sampling(body: dict[str, Any], endpoint: Endpoint, thinking: bool) ->
         raise err.bad_request("temperature: Input should be between 0 and 2")
     if top_p is not None and not 0 < top_p <= 1:
         raise err.bad_request("top_p: Input should be greater than 0 and at most 1")
+    if temperature is not None and top_p is not None and not takes_both_samplers(endpoint):
+        raise err.upstream("`temperature` and `top_p` cannot both be specified for this model. "
+                           "Please use only one.")
     if not thinking:
         return
     if temperature is not None and temperature != 1:

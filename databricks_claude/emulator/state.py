@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,24 @@ class Settings:
     tool_rounds: int = 1
     oauth_expires_in: int = 3600
     cache_min_tokens: int = 0
+    fault_rate: tuple[tuple[int, float], ...] = ()
+    seed: int | None = None
+
+
+def fault_rates(rates: Mapping[int, float] | None) -> tuple[tuple[int, float], ...]:
+    """`fault_rate` checked: HTTP error statuses with probabilities that sum to at most 1."""
+    checked: list[tuple[int, float]] = []
+    for status, rate in (rates or {}).items():
+        if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+            raise ValueError(f"fault_rate keys are HTTP error statuses (400-599), got {status!r}")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise ValueError(f"fault_rate[{status}] must be a probability in [0, 1], got "
+                             f"{rate!r}")
+        checked.append((status, float(rate)))
+    if sum(rate for _, rate in checked) > 1:
+        raise ValueError("fault_rate probabilities add up to more than 1: each request fails "
+                         "with at most one status")
+    return tuple(sorted(checked))
 
 
 class TokenStore:
@@ -79,6 +99,7 @@ class EmulatorState:
         self._cache: set[str] = set()
         self._verified = 0
         self._seq = 0
+        self._random = random.Random(settings.seed)
 
     def record(self, request: RecordedRequest) -> None:
         """Keep a received request."""
@@ -116,6 +137,19 @@ class EmulatorState:
             if fault.remaining <= 0:
                 self._faults.popleft()
             return fault
+
+    def random_fault(self) -> int | None:
+        """The status this request fails with under `fault_rate`, or None (one draw each)."""
+        rates = self.settings.fault_rate
+        if not rates:
+            return None
+        with self.lock:
+            draw = self._random.random()
+        for status, rate in rates:
+            if draw < rate:
+                return status
+            draw -= rate
+        return None
 
     def admit(self) -> bool:
         """Rate limit: False when `rate_limit_qps` requests were admitted in the last second."""
@@ -175,8 +209,9 @@ class EmulatorState:
             self.tokens.expire_all()
 
     def reset(self) -> None:
-        """Forget requests, scripts, faults, counters and the prompt cache."""
+        """Forget requests, scripts, faults, counters and the prompt cache; reseed the faults."""
         with self.lock:
+            self._random = random.Random(self.settings.seed)
             self._requests.clear()
             self._scripts.clear()
             self._faults.clear()

@@ -301,7 +301,9 @@ async def test_async_instrumentation_events(amake_llm: MakeLLM, recorder: Record
 
 
 def test_sampling_and_extra_options(make_llm: MakeLLM, emulator: Emulator) -> None:
-    llm = make_llm(max_tokens=500, temperature=0.2, top_p=0.9, top_k=5, stop=["END"],
+    # An older model: from Claude 4.5 on the service refuses temperature with top_p.
+    llm = make_llm("databricks-claude-3-7-sonnet", max_tokens=500, temperature=0.2, top_p=0.9,
+                   top_k=5, stop=["END"],
                    extra_body={"stream_options": {"include_usage": True}},
                    additional_kwargs={"client_request_id": "abc"})
     llm.chat(QUESTION)
