@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import conversation as conv
-from .toolargs import ArgumentBuilder
+from .toolargs import PLACE_KEYS, ArgumentBuilder, place_list
 from .toolmatch import ToolText, asked_for, first_mention, ranked, tool_text
 
 _ROUNDS = re.compile(r"\brounds\s*=\s*(\d+)")
@@ -54,9 +54,23 @@ def plan_calls(body: dict[str, Any], messages: list[dict[str, Any]], prompt: str
         return _round_call(tools, messages, prompt, wanted, choice == "required", asked=asked)
     picked = [tools[i] for i in asked_for(tools, prompt, system)]
     if choice == "required":
-        return [call_for(t, prompt) for t in picked or [tools[ranked(tools, prompt)[0]]]]
-    called = conv.called_tools(messages)
-    return [call_for(t, prompt) for t in picked if t.name not in called]
+        picked = picked or [tools[ranked(tools, prompt)[0]]]
+    else:
+        called = conv.called_tools(messages)
+        picked = [t for t in picked if t.name not in called]
+    return [call for tool in picked for call in calls_for(tool, prompt)]
+
+
+def calls_for(tool: ToolText, prompt: str) -> list[PlannedCall]:
+    """The calls of one tool: one per place when it takes a place and the prompt lists several
+    ("weather in Paris and London" is two calls, as Claude makes them), else one."""
+    properties = conv.dig(tool.parameters, "properties")
+    takes_place = isinstance(properties, dict) and any(
+        any(k in str(key).lower() for k in PLACE_KEYS) for key in properties)
+    places = place_list(prompt, first_mention(tool, prompt)) if takes_place else []
+    if len(places) < 2:
+        return [call_for(tool, prompt)]
+    return [call_for(tool, prompt, place) for place in places]
 
 
 def _round_call(tools: list[ToolText], messages: list[dict[str, Any]], prompt: str,
@@ -69,10 +83,10 @@ def _round_call(tools: list[ToolText], messages: list[dict[str, Any]], prompt: s
     return [call_for(tools[order[done % len(order)]], prompt)]
 
 
-def call_for(tool: ToolText, prompt: str) -> PlannedCall:
+def call_for(tool: ToolText, prompt: str, place: str | None = None) -> PlannedCall:
     """The call of `tool` with arguments from the prompt (values after its mention first)."""
     parameters = tool.parameters if isinstance(tool.parameters, dict) else {}
-    builder = ArgumentBuilder(prompt, anchor=first_mention(tool, prompt))
+    builder = ArgumentBuilder(prompt, anchor=first_mention(tool, prompt), place=place)
     arguments = builder.build(parameters) if parameters else {}
     return PlannedCall(tool.name or "tool", dumps(arguments))
 
