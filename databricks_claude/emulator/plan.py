@@ -52,12 +52,13 @@ def plan_calls(body: dict[str, Any], messages: list[dict[str, Any]], prompt: str
         wanted = int(rounds.group(1)) if rounds else default_rounds
         asked = rounds is not None or bool(asked_for(tools, prompt, system))
         return _round_call(tools, messages, prompt, wanted, choice == "required", asked=asked)
-    picked = [tools[i] for i in asked_for(tools, prompt, system)]
-    if choice == "required":
-        picked = picked or [tools[ranked(tools, prompt)[0]]]
-    else:
-        called = conv.called_tools(messages)
-        picked = [t for t in picked if t.name not in called]
+    called = conv.called_tools(messages)
+    picked = [tools[i] for i in asked_for(tools, prompt, system) if tools[i].name not in called]
+    if choice == "required" and not picked:
+        # A call is required: the best tool not called yet (after the lookups, the final-answer
+        # tool of a structured-output agent), else the best one.
+        order = [tools[i] for i in ranked(tools, prompt)]
+        picked = [next((t for t in order if t.name not in called), order[0])]
     return [call for tool in picked for call in calls_for(tool, prompt)]
 
 

@@ -135,3 +135,14 @@ def test_one_tool_for_several_places_is_called_once_per_place(client: httpx.Clie
     assert calls(choice) == [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Oslo"}),
                              ("get_weather", {"city": "New York"})]
     assert len({c["id"] for c in choice["message"]["tool_calls"]}) == 3
+
+
+def test_a_required_call_after_the_results_goes_to_a_tool_not_called_yet(
+        client: httpx.Client) -> None:
+    question = [{"role": "user", "content": "Weather in Lima?"}]
+    first = ask(client, question, tool_choice="required")
+    assert calls(first) == [("get_weather", {"city": "Lima"})]
+    result = {"role": "tool", "tool_call_id": first["message"]["tool_calls"][0]["id"],
+              "content": "Sunny"}
+    second = ask(client, [*question, first["message"], result], tool_choice="required")
+    assert [name for name, _ in calls(second)] == ["calculate"]
