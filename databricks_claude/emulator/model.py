@@ -62,17 +62,7 @@ def _fill_scripted(reply: Reply, body: dict[str, Any], ctx: Context,
 
 def _fill_default(reply: Reply, body: dict[str, Any], ctx: Context) -> None:
     messages = conv.messages_of(body)
-    system = conv.system_text(messages)
-    if react.asks_for_react(system):
-        reply.text, prompt, thought = react.react_turn(messages, system)
-    else:
-        prompt = conv.prompt_of(messages)
-        calls = plan_calls(body, messages, prompt, ctx.tool_rounds)
-        for index, call in enumerate(calls):
-            call_id = short_id("toolu_bdrk_01", f"{reply.id}:{index}" if index else reply.id)
-            reply.tool_calls.append(ToolCall(call_id, call.name, call.arguments))
-        reply.text, thought = _calls_text(calls, prompt) if calls else _answer(body, messages,
-                                                                               prompt)
+    prompt, thought = _turn(reply, body, messages, ctx.tool_rounds)
     prefill = conv.prefill_of(messages)
     if prefill is not None:
         reply.text = _continuation(prefill, reply.text, calls=bool(reply.tool_calls))
@@ -83,6 +73,23 @@ def _fill_default(reply: Reply, body: dict[str, Any], ctx: Context) -> None:
     if conv.thinking_on(body):
         _add_reasoning(reply, ctx.signer, thought, redacted=conv.MAGIC_REDACTED in prompt)
     _apply_max_tokens(reply, body)
+
+
+def _turn(reply: Reply, body: dict[str, Any], messages: list[dict[str, Any]],
+          tool_rounds: int) -> tuple[str, str]:
+    """Fill the reply's text and tool calls; returns the prompt answered and the thought."""
+    system = conv.system_text(messages)
+    if react.asks_for_react(system):
+        reply.text, prompt, thought = react.react_turn(messages, system)
+        return prompt, thought
+    prompt = conv.prompt_of(messages)
+    calls = plan_calls(body, messages, prompt, tool_rounds)
+    for index, call in enumerate(calls):
+        # The first call keeps the id a single call always had (tests and fixtures pin it).
+        call_id = short_id("toolu_bdrk_01", f"{reply.id}:{index}" if index else reply.id)
+        reply.tool_calls.append(ToolCall(call_id, call.name, call.arguments))
+    reply.text, thought = _calls_text(calls, prompt) if calls else _answer(body, messages, prompt)
+    return prompt, thought
 
 
 def _calls_text(calls: list[PlannedCall], prompt: str) -> tuple[str, str]:

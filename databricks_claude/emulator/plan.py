@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import conversation as conv
-from .toolargs import ArgumentBuilder
+from .toolargs import PLACE_KEYS, ArgumentBuilder, place_list
 from .toolmatch import ToolText, asked_for, first_mention, ranked, tool_text
 
 _ROUNDS = re.compile(r"\brounds\s*=\s*(\d+)")
@@ -52,11 +52,26 @@ def plan_calls(body: dict[str, Any], messages: list[dict[str, Any]], prompt: str
         wanted = int(rounds.group(1)) if rounds else default_rounds
         asked = rounds is not None or bool(asked_for(tools, prompt, system))
         return _round_call(tools, messages, prompt, wanted, choice == "required", asked=asked)
-    picked = [tools[i] for i in asked_for(tools, prompt, system)]
-    if choice == "required":
-        return [call_for(t, prompt) for t in picked or [tools[ranked(tools, prompt)[0]]]]
     called = conv.called_tools(messages)
-    return [call_for(t, prompt) for t in picked if t.name not in called]
+    picked = [tools[i] for i in asked_for(tools, prompt, system) if tools[i].name not in called]
+    if choice == "required" and not picked:
+        # A call is required: the best tool not called yet (after the lookups, the final-answer
+        # tool of a structured-output agent), else the best one.
+        order = [tools[i] for i in ranked(tools, prompt)]
+        picked = [next((t for t in order if t.name not in called), order[0])]
+    return [call for tool in picked for call in calls_for(tool, prompt)]
+
+
+def calls_for(tool: ToolText, prompt: str) -> list[PlannedCall]:
+    """The calls of one tool: one per place when it takes a place and the prompt lists several
+    ("weather in Paris and London" is two calls, as Claude makes them), else one."""
+    properties = conv.dig(tool.parameters, "properties")
+    takes_place = isinstance(properties, dict) and any(
+        any(k in str(key).lower() for k in PLACE_KEYS) for key in properties)
+    places = place_list(prompt, first_mention(tool, prompt)) if takes_place else []
+    if len(places) < 2:
+        return [call_for(tool, prompt)]
+    return [call_for(tool, prompt, place) for place in places]
 
 
 def _round_call(tools: list[ToolText], messages: list[dict[str, Any]], prompt: str,
@@ -69,10 +84,10 @@ def _round_call(tools: list[ToolText], messages: list[dict[str, Any]], prompt: s
     return [call_for(tools[order[done % len(order)]], prompt)]
 
 
-def call_for(tool: ToolText, prompt: str) -> PlannedCall:
+def call_for(tool: ToolText, prompt: str, place: str | None = None) -> PlannedCall:
     """The call of `tool` with arguments from the prompt (values after its mention first)."""
     parameters = tool.parameters if isinstance(tool.parameters, dict) else {}
-    builder = ArgumentBuilder(prompt, anchor=first_mention(tool, prompt))
+    builder = ArgumentBuilder(prompt, anchor=first_mention(tool, prompt), place=place)
     arguments = builder.build(parameters) if parameters else {}
     return PlannedCall(tool.name or "tool", dumps(arguments))
 

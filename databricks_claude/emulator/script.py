@@ -25,7 +25,9 @@ class ScriptedReply:
     (`summary_encrypted_text`) block first. `chunk_size` splits streamed text and reasoning into
     deltas of that many characters (default: word by word). `finish_reason=None` derives it
     ("tool_calls" when there are tool calls, else "stop"). `delay` waits before answering.
-    Scripted text is never cut to `max_tokens`.
+    Scripted text is never cut to `max_tokens`. Scripted reasoning follows the request's
+    reasoning display like the model's own: empty text (with a signature) on the models whose
+    display defaults to omitted, unless the request asks for "summarized".
     """
 
     text: str = ""

@@ -7,12 +7,15 @@ from typing import Any
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _PLACE = re.compile(r"\b(?:in|at|for|of|near|to)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)")
+# "in Paris and London", "in Oslo, Bergen or Tromsø": the places after the first one.
+_MORE_PLACES = re.compile(r"(?:\s*,\s*and\s+|\s*,\s*|\s+and\s+|\s+or\s+)(?:in\s+)?"
+                          r"([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)")
 _CAPITALIZED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z][\w-]*)")
 _MATH = re.compile(r"[-+]?\d[\d\s.]*(?:[-+*/^%]\s*[\d.(][\d\s.()]*)+")
 # Quoted text, exactly as written: 'x', "x", “x”, ‘x’, «x», 「x」, 『x』 (not an apostrophe).
 _QUOTED = re.compile(r"(?<!\w)'([^'\n]+)'(?!\w)|\"([^\"\n]+)\"|“([^”\n]+)”|‘([^’\n]+)’"
                      r"|«([^»\n]+)»|「([^」\n]+)」|『([^』\n]+)』")
-_PLACE_KEYS = ("location", "city", "place", "country", "region", "town", "destination")
+PLACE_KEYS = ("location", "city", "place", "country", "region", "town", "destination")
 _PROMPT_KEYS = ("query", "question", "prompt", "text", "input", "message", "search", "q")
 
 
@@ -29,8 +32,9 @@ class ArgumentBuilder:
     makes the values after it come first, so two tools called together take their own values.
     """
 
-    def __init__(self, prompt: str, anchor: int = 0) -> None:
+    def __init__(self, prompt: str, anchor: int = 0, place: str | None = None) -> None:
         self.prompt = prompt.strip()
+        self._place = place
         anchor = max(0, anchor - (len(prompt) - len(prompt.lstrip())))
         self._anchor = anchor
         numbers = [(m.start(), m.group(0)) for m in _NUMBER.finditer(self.prompt)]
@@ -117,7 +121,7 @@ class ArgumentBuilder:
             self._next_quoted += 1
             return self._quoted[self._next_quoted - 1]
         key = name.lower()
-        if any(k in key for k in _PLACE_KEYS) or "name" in key:
+        if any(k in key for k in PLACE_KEYS) or "name" in key:
             return self.place()
         if "expr" in key or "formula" in key:
             matches = [(m.start(), m.group(0).strip().rstrip(".").rstrip())
@@ -127,12 +131,32 @@ class ArgumentBuilder:
 
     def place(self) -> str:
         """A proper noun from the prompt (a city for "weather in Paris"), else its first word."""
+        if self._place is not None:
+            return self._place
         found = [(m.start(), m.group(1)) for m in _PLACE.finditer(self.prompt)]
         found = found or [(m.start(), m.group(1)) for m in _CAPITALIZED.finditer(self.prompt)]
         if found:
             return _after(self._anchor, found)[0]
         first = re.split(r"[\s\W]+|の", self.prompt)
         return next((w for w in first if w), self.prompt)
+
+
+def place_list(prompt: str, anchor: int = 0) -> list[str]:
+    """The places listed together at the first place after `anchor` ("in Paris and London")."""
+    text = prompt.strip()
+    anchor = max(0, anchor - (len(prompt) - len(prompt.lstrip())))
+    matches = [m for m in _PLACE.finditer(text)]
+    match = next((m for m in matches if m.start() >= anchor), matches[0] if matches else None)
+    if match is None:
+        return []
+    places, position, joined = [match.group(1)], match.end(), False
+    while (more := _MORE_PLACES.match(text, position)) is not None:
+        places.append(more.group(1))
+        joined = joined or "," not in more.group(0) or " and " in more.group(0)
+        position = more.end()
+    # Commas alone qualify a place ("San Francisco, CA", "Paris, France"): a list needs "and"/"or".
+    places = [p for p in places if not (p.isupper() and len(p) <= 3)]
+    return list(dict.fromkeys(places)) if joined else places[:1]
 
 
 def _number(value: Any, default: float) -> float:

@@ -8,6 +8,7 @@ prompt; "hi" asks for nothing, as it would not make Claude call a tool.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
@@ -59,12 +60,13 @@ def words(text: str) -> set[str]:
     return {stem(w) for w in found if len(w) > 2 or not w.isascii()} | pairs
 
 
-def prompt_words(prompt: str) -> set[str]:
+@functools.lru_cache(maxsize=64)  # one prompt is scored against every tool of the request
+def prompt_words(prompt: str) -> frozenset[str]:
     """The prompt's stems, plus each pair of neighbours joined ("look up" also gives "lookup")."""
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", prompt).replace("_", " ").replace("-", " ")
     raw = [w.lower() for w in _WORD.findall(spaced)]
     joined = {stem(a + b) for a, b in itertools.pairwise(raw)}
-    return words(prompt) | joined
+    return frozenset(words(prompt) | joined)
 
 
 @dataclass(frozen=True)

@@ -128,3 +128,21 @@ def test_the_cli_emulator_setting_answers_hi_without_a_tool() -> None:
             base_url=emu.host, headers={"Authorization": f"Bearer {emu.token}"}) as http:
         choice = ask(http, [{"role": "user", "content": "hi"}])
     assert choice["message"]["tool_calls"] is None
+
+
+def test_one_tool_for_several_places_is_called_once_per_place(client: httpx.Client) -> None:
+    choice = ask(client, [{"role": "user", "content": "Weather in Paris, Oslo and New York?"}])
+    assert calls(choice) == [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Oslo"}),
+                             ("get_weather", {"city": "New York"})]
+    assert len({c["id"] for c in choice["message"]["tool_calls"]}) == 3
+
+
+def test_a_required_call_after_the_results_goes_to_a_tool_not_called_yet(
+        client: httpx.Client) -> None:
+    question = [{"role": "user", "content": "Weather in Lima?"}]
+    first = ask(client, question, tool_choice="required")
+    assert calls(first) == [("get_weather", {"city": "Lima"})]
+    result = {"role": "tool", "tool_call_id": first["message"]["tool_calls"][0]["id"],
+              "content": "Sunny"}
+    second = ask(client, [*question, first["message"], result], tool_choice="required")
+    assert [name for name, _ in calls(second)] == ["calculate"]
