@@ -40,6 +40,8 @@ class ModelProfile:
     """The `effort` levels the model takes; empty when it takes no effort at all."""
     display_default: ThinkingDisplay = "summarized"
     """What the model shows of its reasoning when `thinking.display` is not sent."""
+    one_sampler: bool = False
+    """The service refuses `temperature` and `top_p` together (Claude 4.5 and later)."""
 
     @property
     def json_schema_output(self) -> bool:
@@ -57,8 +59,8 @@ class ModelProfile:
 
 
 def _p(suffix: str, ctx: int, out: int, style: ThinkingStyle = "budget", temperature: bool = True,
-       vision: bool = True, adaptive: bool = False,
-       efforts: tuple[str, ...] = _NO_EFFORT) -> tuple[str, ModelProfile]:
+       vision: bool = True, adaptive: bool = False, efforts: tuple[str, ...] = _NO_EFFORT,
+       both_samplers: bool = False) -> tuple[str, ModelProfile]:
     # Every adaptive-only model takes every effort level and omits its reasoning text by default.
     display: ThinkingDisplay
     if style == "adaptive":
@@ -67,20 +69,20 @@ def _p(suffix: str, ctx: int, out: int, style: ThinkingStyle = "budget", tempera
         display = "summarized"
     return suffix, ModelProfile(f"claude-{suffix}", ctx, out, style, temperature, vision,
                                 adaptive_capable=adaptive, efforts=efforts,
-                                display_default=display)
+                                display_default=display, one_sampler=not both_samplers)
 
 
 _M = 1_000_000
 _K = 200_000
 _PROFILES: dict[str, ModelProfile] = dict([
-    _p("3-7-sonnet", _K, 64_000),
+    _p("3-7-sonnet", _K, 64_000, both_samplers=True),
     _p("haiku-4-5", _K, 64_000),
-    _p("sonnet-4", _K, 64_000),
-    _p("sonnet-4-1", _K, 64_000),
+    _p("sonnet-4", _K, 64_000, both_samplers=True),
+    _p("sonnet-4-1", _K, 64_000, both_samplers=True),
     _p("sonnet-4-5", _K, 64_000),
     _p("sonnet-4-6", _M, 128_000, adaptive=True, efforts=_EFFORT_46),
-    _p("opus-4", _K, 32_000),
-    _p("opus-4-1", _K, 32_000),
+    _p("opus-4", _K, 32_000, both_samplers=True),
+    _p("opus-4-1", _K, 32_000, both_samplers=True),
     _p("opus-4-5", _K, 64_000, efforts=_EFFORT_45),
     _p("opus-4-6", _M, 128_000, adaptive=True, efforts=_EFFORT_46),
     _p("opus-4-7", _M, 128_000, "adaptive"),

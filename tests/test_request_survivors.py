@@ -615,7 +615,8 @@ def test_a_budget_of_exactly_1024_is_accepted() -> None:
 
 
 def test_default_budget_below_the_cap_is_half_of_max_tokens() -> None:
-    assert build(profile=SONNET_46, thinking=True, max_tokens=128_001)["thinking"] == {
+    roomy = dataclasses.replace(SONNET_46, max_output_tokens=256_000)  # room above the cap
+    assert build(profile=roomy, thinking=True, max_tokens=128_001)["thinking"] == {
         "type": "enabled", "budget_tokens": 64_000}
     assert build(profile=SONNET_46, thinking=True, max_tokens=127_999)["thinking"] == {
         "type": "enabled", "budget_tokens": 63_999}

@@ -29,6 +29,11 @@ def sampling_for(options: RequestOptions, profile: ModelProfile,
             bounds = f"{'(' if low_open else '['}{low}, {high}]"
             raise ConfigurationError(f"{name} must be a number in {bounds}, got {value!r}")
     sent: dict[str, Any] = {}
+    if (profile.one_sampler and options.temperature is not None and options.top_p is not None
+            and not reasoning):
+        raise ConfigurationError(
+            f"temperature and top_p cannot both be set for {profile.name}: the service refuses "
+            "the pair from Claude 4.5 on (docs/models.md#sampling); set only one of them")
     if options.temperature is not None:
         if not profile.temperature_allowed:
             warn(f"temperature not sent: {profile.name} does not support the temperature "

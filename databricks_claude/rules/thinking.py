@@ -50,6 +50,11 @@ def max_tokens_for(options: RequestOptions, profile: ModelProfile) -> int:
     value = options.max_tokens if options.max_tokens is not None else profile.default_max_tokens
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigurationError(f"max_tokens must be a positive integer, got {value!r}")
+    if profile.known and value > profile.max_output_tokens:
+        raise ConfigurationError(
+            f"max_tokens={value} is above the output limit of {profile.name} "
+            f"({profile.max_output_tokens} tokens), which the service refuses: set max_tokens "
+            f"to at most {profile.max_output_tokens}")
     return value
 
 

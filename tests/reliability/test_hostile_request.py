@@ -682,6 +682,8 @@ def _v_options(rnd: random.Random, profile: Any,
         temperature = rnd.choice([None, 1, 1.0] if on else [None, 0, 0.5, 1, 2,
                                                             rnd.uniform(0, 2)])
     top_p = rnd.choice([None, 1] if on else [None, 1, 0.5, rnd.uniform(1e-6, 1)])
+    if profile.one_sampler and temperature is not None and not on:
+        top_p = None  # valid requests only: the model refuses both samplers together
     top_k = None if on else rnd.choice([None, 1, 40, 500])
     for key, value in (("temperature", temperature), ("top_p", top_p), ("top_k", top_k)):
         if value is not None and not on:

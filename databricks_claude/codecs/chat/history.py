@@ -30,6 +30,7 @@ from databricks_claude.messages import (
 )
 from databricks_claude.notes import warn
 from databricks_claude.profiles import ModelProfile
+from databricks_claude.rules.content import check_image_data, trim_prefill
 
 __all__ = ["check_tool_pairing", "check_vision", "message_to_wire", "wire_messages"]
 
@@ -85,6 +86,8 @@ def _content_block(part: Part, role: str) -> dict[str, Any]:
         raise ConfigurationError(f"a {role} message cannot hold a {type(part).__name__}")
     if isinstance(part, (ToolCallPart, ToolResultPart)):
         raise ConfigurationError(f"a {role} message cannot hold a {type(part).__name__}")
+    if isinstance(part, ImagePart):
+        check_image_data(part.url)
     return part_to_block(part)
 
 
@@ -284,7 +287,18 @@ def wire_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
                                  "reasoning-only assistant turns are left out")
     for index in kept:
         wire.extend(_expand_to_wire(messages[index], index, index == kept[-1]))
+    if wire[-1]["role"] == "assistant":
+        _trim_prefill(wire[-1])
     return wire
+
+
+def _trim_prefill(turn: dict[str, Any]) -> None:
+    """A final assistant turn (a prefill) without the trailing whitespace the service refuses."""
+    content = turn["content"]
+    if isinstance(content, str):
+        turn["content"] = trim_prefill(content)
+    elif isinstance(content, list) and content and content[-1].get("type") == "text":
+        content[-1] = {**content[-1], "text": trim_prefill(content[-1]["text"])}
 
 
 def check_tool_pairing(wire: Sequence[dict[str, Any]]) -> None:

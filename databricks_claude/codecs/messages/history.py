@@ -27,6 +27,7 @@ from databricks_claude.messages import (
     UnknownPart,
 )
 from databricks_claude.notes import warn
+from databricks_claude.rules.content import check_image_data, trim_prefill
 
 __all__ = ["check_tool_pairing", "image_block", "wire_conversation"]
 
@@ -55,6 +56,7 @@ def image_block(part: ImagePart) -> dict[str, Any]:
     if not data or ";base64" not in header or not media_type.startswith("image/"):
         raise ConfigurationError(
             f"image data URL {url[:60]!r} is not a base64 image: use data:image/<type>;base64,...")
+    check_image_data(url)
     source = {"type": "base64", "media_type": media_type, "data": data}
     return with_cache({"type": "image", "source": source}, part.cache_control)
 
@@ -251,5 +253,5 @@ def wire_conversation(messages: Sequence[Message]
 def _trim_prefill(blocks: list[dict[str, Any]]) -> None:
     """A final assistant turn (a prefill) without the trailing whitespace the API refuses."""
     last = blocks[-1]
-    if last.get("type") == "text" and last["text"] != last["text"].rstrip():
-        blocks[-1] = {**last, "text": last["text"].rstrip()}
+    if last.get("type") == "text":
+        blocks[-1] = {**last, "text": trim_prefill(last["text"])}
