@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import conversation as conv
+from . import structured
 from .catalog import Endpoint
 from .reply import ReasoningBlock, Reply, ToolCall, completion_tokens, short_id
 from .script import ScriptedReply
@@ -90,7 +91,14 @@ def _tool_to_call(body: dict[str, Any], messages: list[dict[str, Any]], prompt: 
     done = conv.tool_rounds_done(messages)
     match = _ROUNDS.search(prompt)
     wanted = int(match.group(1)) if match else default_rounds
-    forced = choice == "required" or isinstance(choice, dict)
+    final, now = structured.answer_tool(messages, tools) if choice == "auto" else (None, False)
+    if final is not None:  # asked to answer through it: now, or after the other tools ran
+        others = [t for t in tools if t is not final]
+        if now or not others or done >= wanted:
+            return final
+        tools = others
+    forced = choice == "required" or isinstance(choice, dict) or (
+        choice == "auto" and structured.asks_for_a_tool(messages))
     if not forced and done >= wanted:
         return None
     if isinstance(choice, dict):
@@ -102,11 +110,11 @@ def _tool_to_call(body: dict[str, Any], messages: list[dict[str, Any]], prompt: 
 
 def _answer(body: dict[str, Any], messages: list[dict[str, Any]], prompt: str) -> tuple[str, str]:
     results = conv.tool_results(messages)
+    schema = _json_schema(body.get("response_format"))
+    if schema is not None:  # constrained output: JSON whether or not tools ran before
+        return _dumps(ArgumentBuilder(prompt).build(schema)), "I will answer in the JSON schema."
     if results:
         return f"The result is {'; '.join(results)}.", "I have the tool results; I will answer."
-    schema = _json_schema(body.get("response_format"))
-    if schema is not None:
-        return _dumps(ArgumentBuilder(prompt).build(schema)), "I will answer in the JSON schema."
     thought = f"The user asks: {_snippet(prompt)} I will answer directly."
     return f"Hello! This is the Databricks Claude emulator. You said: {_snippet(prompt)}", thought
 

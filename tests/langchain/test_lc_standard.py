@@ -146,3 +146,28 @@ class TestChatDatabricksClaudeThinkingIntegration(TestChatDatabricksClaudeIntegr
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {**super().chat_model_params, "thinking": True, "max_tokens": 4096}
+
+
+class TestChatDatabricksClaudeJsonSchemaIntegration(TestChatDatabricksClaudeIntegration):
+    """The standard suite with `with_structured_output(method="json_schema")` (and JSON mode)."""
+
+    @property
+    def structured_output_kwargs(self) -> dict[str, Any]:
+        return {"method": "json_schema"}
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
+
+
+class TestChatDatabricksClaudeJsonSchemaThinkingIntegration(
+        TestChatDatabricksClaudeThinkingIntegration):
+    """The JSON-schema structured output again, with thinking on for every call."""
+
+    @property
+    def structured_output_kwargs(self) -> dict[str, Any]:
+        return {"method": "json_schema"}
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
