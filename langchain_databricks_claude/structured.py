@@ -46,6 +46,7 @@ __all__ = ["INSTRUCTION", "ClaudeBinding", "parse_json_answer", "parse_tool_answ
            "structured_output"]
 
 _METHODS = ("function_calling", "json_schema", "json_mode")
+_TOOL_KEYS = ("tools", "tool_choice")
 INSTRUCTION = ("Give your final answer by calling the `{name}` tool exactly once, with arguments "
                "that follow its schema. Do not answer in plain text.")
 
@@ -71,6 +72,8 @@ def structured_output(
     kwargs = {**(bound or {}), "ls_structured_output_format": {
         "kwargs": {"method": method}, "schema": schema}}
     if method == "function_calling":
+        # The schema's tool replaces tools bound before (its choice is decided here).
+        kwargs = {k: v for k, v in kwargs.items() if k not in _TOOL_KEYS}
         model = _tool_model(llm, spec, kwargs)
         parser = partial(parse_tool_answer, name=spec.name, schema=schema)
     else:
@@ -180,6 +183,8 @@ class ClaudeBinding(_BindingBase):  # type: ignore[no-redef]  # (a pydantic fiel
         return model.with_structured_output(schema, _bound=self.kwargs, **options)
 
     def bind_tools(self, tools: Any, **options: Any) -> Runnable[Any, Any]:
-        """The model's `bind_tools`, with this binding's arguments (the call's win)."""
+        """The model's `bind_tools`, with this binding's arguments (the call's win; the new
+        tools replace tools bound before)."""
         model: Any = self.bound
-        return model.bind_tools(tools, **{**self.kwargs, **options})
+        kept = {k: v for k, v in self.kwargs.items() if k not in _TOOL_KEYS}
+        return model.bind_tools(tools, **{**kept, **options})

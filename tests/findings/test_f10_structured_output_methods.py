@@ -96,3 +96,18 @@ def test_a_json_answer_that_is_not_json(make_lc: Any, emulator: Any) -> None:
     emulator.script(ScriptedReply(text="Ada is 36."))
     with pytest.raises(OutputParserException, match="not JSON"):
         make_lc(NATIVE).with_structured_output(Person, method="json_schema").invoke("Ada, 36")
+
+
+def test_structured_output_and_tools_on_a_tool_binding(make_lc: Any, emulator: Any) -> None:
+    """Bindings that already hold tools: the new tools (or the schema's tool) replace them."""
+
+    def get_weather(city: str) -> str:
+        """The weather in a city."""
+        return city
+
+    bound = make_lc(NATIVE).bind(max_tokens=1024).bind_tools([get_weather])
+    assert bound.with_structured_output(Person).invoke("Ada, 36") == Person(name="Ada", age=36)
+    assert [t["function"]["name"] for t in _sent(emulator)["tools"]] == ["Person"]
+    assert _sent(emulator)["max_tokens"] == 1024
+    bound.bind_tools([Person]).invoke("Ada, 36")
+    assert [t["function"]["name"] for t in _sent(emulator)["tools"]] == ["Person"]
