@@ -10,7 +10,7 @@ import pytest
 from langchain_core.exceptions import OutputParserException
 from pydantic import BaseModel
 
-from databricks_claude.emulator.script import ScriptedReply
+from databricks_claude.emulator.script import ScriptedReply, ScriptedToolCall
 
 NATIVE = "databricks-claude-sonnet-4-5"
 NO_NATIVE = "databricks-claude-opus-5-5"  # refuses response_format on the chat route
@@ -111,3 +111,18 @@ def test_structured_output_and_tools_on_a_tool_binding(make_lc: Any, emulator: A
     assert _sent(emulator)["max_tokens"] == 1024
     bound.bind_tools([Person]).invoke("Ada, 36")
     assert [t["function"]["name"] for t in _sent(emulator)["tools"]] == ["Person"]
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_broken_tool_route_stream_restarts(make_lc: Any, emulator: Any, resume: bool) -> None:
+    """Held answer text was never given out: a broken stream restarts, it is not resumed from
+    text the caller never saw."""
+    emulator.script(ScriptedReply(text="Let me fill the form. ", tool_calls=[
+        ScriptedToolCall("Person", {"name": "Ada", "age": 36})], chunk_size=2),
+        ScriptedReply(tool_calls=[ScriptedToolCall("Person", {"name": "Ada", "age": 36})]))
+    emulator.fault("drop_after", chunks=4)
+    llm = make_lc(NO_NATIVE, resume_streams=resume)
+    chunks = list(llm.with_structured_output(Person, method="json_schema").stream("Ada, 36"))
+    assert chunks[-1] == Person(name="Ada", age=36)
+    assert len(emulator.requests) == 2
+    assert not any(m["role"] == "assistant" for m in emulator.requests[-1].json["messages"])
