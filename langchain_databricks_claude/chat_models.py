@@ -42,6 +42,7 @@ from langchain_databricks_claude.tools import BoundTool, to_tool_spec, to_tool_s
 
 if TYPE_CHECKING:
     from databricks_claude.client import DatabricksClaudeClient
+    from langchain_databricks_claude.structured import ClaudeBinding
 
 __all__ = ["ChatDatabricksClaude"]
 
@@ -94,8 +95,9 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel, ImageSettings):
 
     Reasoning: `content` is the answer text; `additional_kwargs["reasoning_content"]` holds all
     reasoning text and `additional_kwargs["reasoning_blocks"]` the reasoning blocks exactly as the
-    service sent them (replayed as is when the message is sent back). `with_structured_output`
-    goes through a tool call for every method (see `structured`).
+    service sent them (replayed as is when the message is sent back). `with_structured_output`:
+    a tool call (`function_calling`) or the JSON-schema answer (`json_schema`, `json_mode`); see
+    `structured` and docs/structured-output.md.
     """
 
     endpoint: str = Field(alias="model")
@@ -208,8 +210,10 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel, ImageSettings):
             image_url_inputs=core.vision and self.fetch_images,
             image_tool_message=core.vision, pdf_inputs=False, audio_inputs=False,
             video_inputs=False, text_outputs=True, reasoning_output=True, tool_calling=True,
-            tool_choice=True, tool_call_streaming=True, structured_output=True,
-            temperature=core.temperature_allowed,
+            tool_choice=True, tool_call_streaming=True,
+            # Native `response_format` only where the model takes it; LangChain's agents then
+            # pick their tool strategy elsewhere (docs/structured-output.md).
+            structured_output=core.json_schema_output, temperature=core.temperature_allowed,
         )
         if core.efforts:
             profile["reasoning_effort_levels"] = list(core.efforts)
@@ -363,7 +367,13 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel, ImageSettings):
         validate_tool_choice(tool_choice, [t.spec.name for t in bound])
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice
-        return super().bind(tools=bound, **kwargs)
+        return self.bind(tools=bound, **kwargs)
+
+    def bind(self, **kwargs: Any) -> ClaudeBinding:
+        """Bind call arguments, kept by the binding's `with_structured_output` and `bind_tools`."""
+        from langchain_databricks_claude.structured import ClaudeBinding
+
+        return ClaudeBinding(bound=self, kwargs=kwargs, config={})
 
     def with_structured_output(
         self,
@@ -374,24 +384,17 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel, ImageSettings):
         strict: bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
-        """Answers parsed into `schema` (pydantic model, TypedDict or JSON schema).
-
-        Every method goes through a tool call (`response_format` is unreliable for Claude on
-        Databricks); with thinking on, the tool is requested by instruction instead of forced,
-        and an answer without the call raises `OutputParserException`. `strict` is accepted and
-        ignored (the service rejects it).
-
-        Thinking is read from the model's own `thinking` field. Settings bound with `.bind()`
-        are not seen: LangChain forwards `llm.bind(thinking=4096).with_structured_output(...)`
-        to the unbound model, so the binding's kwargs (thinking included) are not sent at all.
-        Set thinking on the model instead: `ChatDatabricksClaude(..., thinking=4096)` or
-        `llm.model_copy(update={"thinking": 4096}).with_structured_output(...)`.
-        """
+        """Answers parsed into `schema` (pydantic model, TypedDict or JSON schema): a forced tool
+        (`function_calling`; asked for by instruction with thinking on) or `response_format`
+        `json_schema` (`json_schema`, `json_mode`; native where the model takes it, else a
+        tool). `strict` is ignored (the service rejects it); `.bind()` arguments are sent."""
         from langchain_databricks_claude.structured import structured_output
 
+        bound = kwargs.pop("_bound", None)
         if kwargs:
             raise ValueError(f"unexpected arguments: {sorted(kwargs)}")
-        return structured_output(self, schema, method=method, include_raw=include_raw)
+        return structured_output(self, schema, method=method, include_raw=include_raw,
+                                 bound=bound)
 
 
 # LangChain runs these in other tasks (gather) or threads: their warnings point at the caller.

@@ -8,19 +8,24 @@ per object, on first use, and reused.
 Decisions:
 
 * Reasoning and tool calls are kept and replayed exactly (`layout`);
-  `get_tool_calls_from_response` parses a call's arguments text (tolerating partial JSON).
+  `get_tool_calls_from_response` parses a call's arguments text: partial JSON is tolerated in a
+  stream still under way; a finished answer whose arguments do not parse (cut off by
+  `max_tokens`) raises `InvalidToolArgumentsError`, never a call with guessed arguments.
 * `allow_parallel_tool_calls` is never sent (the service refuses `parallel_tool_calls`). When it
   is False, `chat_with_tools` / `achat_with_tools` keep only the first tool call of the answer,
   as the other LlamaIndex integrations do; streamed answers are left whole.
 * `tool_required=True` asks for `tool_choice="required"`; an explicit `tool_choice` wins. With
   thinking on, the core downgrades a forced choice to "auto" with a warning (Claude refuses
-  forced tool use while thinking), so a structured-output call may then get no tool call: it
-  fails with a `ValueError` that says so.
+  forced tool use while thinking) and asks for the call in the system prompt, so a
+  structured-output call may still get no tool call: it fails with a `ValueError` that says so.
 * Keyword arguments of a call override the fields of the same name (`max_tokens`, `thinking`,
-  ...); `n` is an option too (n > 1 is refused before sending); any other keyword is sent at the
-  root of the request body, like `extra_body`.
+  ...); `n` is an option too (n > 1 is refused before sending); OpenAI-style keywords are mapped
+  or refused by the core (`max_completion_tokens`, `reasoning_effort`, `user`, ...:
+  docs/design-rules.md#openai-style-keywords); any other keyword is sent at the root of the
+  request body, like `extra_body`.
 * A response's `raw["thinking"]` says whether thinking was on for its request (the per-call
-  setting if one was given), which the "no tool call" error uses to explain itself.
+  setting if one was given) and `raw["tool_choice"]` the tool choice it sent, which the "no
+  tool call" error uses to explain itself.
 """
 
 from __future__ import annotations

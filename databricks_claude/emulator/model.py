@@ -115,11 +115,11 @@ def _continuation(prefill: str, text: str, *, calls: bool) -> str:
 
 def _answer(body: dict[str, Any], messages: list[dict[str, Any]], prompt: str) -> tuple[str, str]:
     results = conv.tool_results(messages)
+    schema = _json_schema(body.get("response_format"))
+    if schema is not None:  # constrained output: JSON whether or not tools ran before
+        return dumps(ArgumentBuilder(prompt).build(schema)), "I will answer in the JSON schema."
     if results:
         return f"The result is {'; '.join(results)}.", "I have the tool results; I will answer."
-    schema = _json_schema(body.get("response_format"))
-    if schema is not None:
-        return dumps(ArgumentBuilder(prompt).build(schema)), "I will answer in the JSON schema."
     said = react.snippet(prompt)
     thought = f"The user asks: {said} I will answer directly."
     return f"Hello! This is the Databricks Claude emulator. You said: {said}", thought

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import conversation as conv
+from . import structured
 from .toolargs import PLACE_KEYS, ArgumentBuilder, place_list
 from .toolmatch import ToolText, asked_for, first_mention, ranked, tool_text
 
@@ -46,6 +47,23 @@ def plan_calls(body: dict[str, Any], messages: list[dict[str, Any]], prompt: str
         named = conv.dig(choice, "function", "name")
         chosen = [t for t in tools if t.name == named] or tools[:1]
         return [call_for(chosen[0], prompt)]
+    if choice == "auto":
+        name, now = structured.answer_tool(messages, [t.name for t in tools])
+        if name is not None:  # the answer goes through that tool: now, or once others ran
+            final = next(t for t in tools if t.name == name)
+            others = [t for t in tools if t is not final]
+            calls = [] if now else _planned(others, messages, prompt, default_rounds, choice)
+            return calls or [call_for(final, prompt)]
+        if structured.asks_for_a_tool(messages):
+            choice = "required"
+    return _planned(tools, messages, prompt, default_rounds, choice)
+
+
+def _planned(tools: list[ToolText], messages: list[dict[str, Any]], prompt: str,
+             default_rounds: int, choice: Any) -> list[PlannedCall]:
+    """The calls among `tools` the prompt asks for (or a loop of `rounds`, or a required one)."""
+    if not tools:
+        return []
     system = conv.system_text(messages)
     rounds = _ROUNDS.search(prompt)
     if rounds is not None or default_rounds > 1:

@@ -143,3 +143,27 @@ class TestChatDatabricksClaudeThinkingIntegration(TestChatDatabricksClaudeIntegr
                        raises=AssertionError, strict=True)
     def test_tool_choice(self, model: ChatDatabricksClaude) -> None:
         super().test_tool_choice(model)
+
+class TestChatDatabricksClaudeJsonSchemaIntegration(TestChatDatabricksClaudeIntegration):
+    """The standard suite with `with_structured_output(method="json_schema")` (and JSON mode)."""
+
+    @property
+    def structured_output_kwargs(self) -> dict[str, Any]:
+        return {"method": "json_schema"}
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
+
+
+class TestChatDatabricksClaudeJsonSchemaThinkingIntegration(
+        TestChatDatabricksClaudeThinkingIntegration):
+    """The JSON-schema structured output again, with thinking on for every call."""
+
+    @property
+    def structured_output_kwargs(self) -> dict[str, Any]:
+        return {"method": "json_schema"}
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True

@@ -14,7 +14,12 @@ from typing import Any
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.rules.output_format import INSTRUCTION
 
-__all__ = ["REFUSED_KEYS", "add_instruction", "check_extra_keys"]
+__all__ = ["ANY_TOOL_INSTRUCTION", "NAMED_TOOL_INSTRUCTION", "REFUSED_KEYS", "add_instruction",
+           "add_system_text", "check_extra_keys"]
+
+#: What a forced tool choice asks for, when thinking forbids forcing it (`tool_choice` "auto").
+NAMED_TOOL_INSTRUCTION = "Answer by calling the `{name}` tool, not in plain text."
+ANY_TOOL_INSTRUCTION = "Answer by calling one of the tools, not in plain text."
 
 _UNSUPPORTED = "Claude endpoints on Databricks do not support it"
 #: Root keys the service refuses, each with what to do instead.
@@ -47,7 +52,11 @@ def add_instruction(wire: list[dict[str, Any]], tool_name: str) -> None:
     Needed where the tool cannot be forced (thinking on, or other tools to call first). The
     service takes one system message, first: the instruction joins it, or becomes it.
     """
-    text = INSTRUCTION.format(name=tool_name)
+    add_system_text(wire, INSTRUCTION.format(name=tool_name))
+
+
+def add_system_text(wire: list[dict[str, Any]], text: str) -> None:
+    """`text` joined to the system prompt, which becomes the first message if there is none."""
     if wire and wire[0].get("role") == "system":
         first = dict(wire[0])
         content = first.get("content")

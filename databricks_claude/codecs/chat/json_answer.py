@@ -34,16 +34,32 @@ class JsonAnswerAccumulator(StreamAccumulator):
     """A `StreamAccumulator` whose completions have the tool's call as their answer text."""
 
     def __init__(self, decisions: Decisions, name: str) -> None:
+        self._delivered = False
         super().__init__(decisions)
         self._name = name
 
+    @property
+    def has_output(self) -> bool:
+        """Whether a delta was given out: held text is not output, so a failed stream that
+        gave out nothing restarts instead of resuming from text the caller never saw."""
+        return self._delivered
+
+    @has_output.setter
+    def has_output(self, value: bool) -> None:
+        """Ignored: the base class marks what it received, this class what it gave out."""
+
     def feed_chunk(self, chunk: Mapping[str, Any]) -> list[Delta]:
         """One parsed chunk; text and tool-call deltas wait for the finish."""
-        return _release(super().feed_chunk(chunk))
+        return self._given(_release(super().feed_chunk(chunk)))
 
     def end(self) -> list[Delta]:
         """The finish, with the answer's deltas, if the stream finished without one."""
-        return _release(super().end())
+        return self._given(_release(super().end()))
+
+    def _given(self, deltas: list[Delta]) -> list[Delta]:
+        if deltas:
+            self._delivered = True
+        return deltas
 
     def snapshot(self) -> Completion:
         """The completion so far, with the tool's call as the answer text."""

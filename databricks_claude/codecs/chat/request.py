@@ -27,7 +27,13 @@ from dataclasses import replace
 from typing import Any
 
 from databricks_claude.codecs import Request
-from databricks_claude.codecs.chat.extras import add_instruction, check_extra_keys
+from databricks_claude.codecs.chat.extras import (
+    ANY_TOOL_INSTRUCTION,
+    NAMED_TOOL_INSTRUCTION,
+    add_instruction,
+    add_system_text,
+    check_extra_keys,
+)
 from databricks_claude.codecs.chat.history import check_tool_pairing, check_vision, wire_messages
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.messages import Decisions, Message, RequestOptions, ToolSpec
@@ -216,11 +222,25 @@ def _add_options(payload: dict[str, Any], options: RequestOptions, profile: Mode
     if tools:
         check_tools(tools)
         payload["tools"] = [_tool_to_wire(tool) for tool in tools]
-    decision = tool_choice_for(_json_tool_choice(options, json_tool, reasoning),
-                               [t.name for t in tools], reasoning)
+    wanted = _json_tool_choice(options, json_tool, reasoning)
+    names = [t.name for t in tools]
+    decision = tool_choice_for(wanted, names, reasoning)
+    if reasoning and decision is not None:
+        _ask_for_forced_tool(payload["messages"], tool_choice_for(wanted, names, False))
     choice = _tool_choice_to_wire(decision)
     if choice is not None:
         payload["tool_choice"] = choice
+
+
+def _ask_for_forced_tool(wire: list[dict[str, Any]], unforced: ToolChoiceDecision | None) -> None:
+    """Ask in the system prompt for the tool call a forced choice wanted, when thinking made it
+    "auto" (Claude refuses forced tool use while thinking): otherwise an agent that relies on
+    the call (LangChain's tool strategy) may get plain text."""
+    if unforced is None or unforced.keyword not in (None, "required"):
+        return
+    text = (ANY_TOOL_INSTRUCTION if unforced.keyword == "required"
+            else NAMED_TOOL_INSTRUCTION.format(name=unforced.name))
+    add_system_text(wire, text)
 
 
 def _json_tool_choice(options: RequestOptions, json_tool: ToolSpec | None,
