@@ -7,13 +7,14 @@ Backoff is exponential with full jitter; a `Retry-After` is honoured, capped at 
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import httpx
 
-from databricks_claude.auth import OAuthTokenError
+from databricks_claude.auth import CredentialProvider, OAuthTokenError
 from databricks_claude.errors import (
     APIConnectionError,
     APIStatusError,
@@ -26,11 +27,13 @@ __all__ = [
     "RetryState",
     "backoff_delay",
     "is_retryable",
+    "retry_delay",
     "should_refresh_auth",
     "should_retry",
 ]
 
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# 529 is the Messages route's `overloaded_error`, retried like 503 (docs/wire-messages.md#errors).
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 
 # Transport failures that are our own fault or permanent: retrying cannot help.
 _PERMANENT_TRANSPORT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL)
@@ -121,3 +124,21 @@ class RetryState:
         delay = backoff_delay(self.attempt, retry_after_of(error), cap=self.max_retry_wait)
         self.attempt += 1
         return Decision(True, delay)
+
+
+_logger = logging.getLogger("databricks_claude")
+
+
+def retry_delay(retry: RetryState, error: BaseException, credentials: CredentialProvider, *,
+                url: str, in_stream: bool = False) -> float | None:
+    """Seconds to wait before the next attempt, or None to give up (the caller re-raises);
+    invalidates the credentials when the decision is to refresh them."""
+    decision = retry.decide(error, can_refresh=credentials.can_refresh, in_stream=in_stream)
+    if not decision.retry:
+        return None
+    if decision.refresh_auth:
+        credentials.invalidate()
+    if _logger.isEnabledFor(logging.DEBUG):
+        _logger.debug("retrying POST %s after %s (retry %d, waiting %.2fs)", url,
+                      type(error).__name__, retry.attempt, decision.delay)
+    return decision.delay

@@ -35,10 +35,10 @@ from databricks_claude._http import (
 )
 from databricks_claude._loops import PerLoop
 from databricks_claude._pools import Pools
-from databricks_claude._retry import RetryState
+from databricks_claude._retry import RetryState, retry_delay
 from databricks_claude._streamrun import StreamRun, can_resume
 from databricks_claude.codecs import Codec, Request
-from databricks_claude.codecs.chat import CHAT
+from databricks_claude.codecs.registry import codec_for
 from databricks_claude.config import ClientConfig, resolve_config
 from databricks_claude.errors import DatabricksClaudeError, MalformedResponseError
 from databricks_claude.messages import Completion, Delta, Message, RequestOptions
@@ -81,9 +81,11 @@ class DatabricksClaudeClient:
                  config: ClientConfig | None = None,
                  transport: httpx.BaseTransport | None = None,
                  async_transport: httpx.AsyncBaseTransport | None = None,
-                 codec: Codec = CHAT, allow_insecure_http: bool | None = None):
+                 codec: Codec | None = None, allow_insecure_http: bool | None = None,
+                 api: str = "chat"):
         # Every setting is checked here, before any I/O (docs/design-rules.md#construction).
         check_endpoint(endpoint)
+        codec = codec or codec_for(api)
         check_client_settings(timeout=timeout, connect_timeout=connect_timeout,
                               max_retries=max_retries, max_retry_wait=max_retry_wait,
                               default_headers=default_headers)
@@ -321,16 +323,8 @@ class DatabricksClaudeClient:
     def _retry_delay(self, retry: RetryState, error: DatabricksClaudeError, *,
                      in_stream: bool = False) -> float | None:
         """Seconds to wait before the next attempt, or None to give up (the caller re-raises)."""
-        credentials = self.config.credentials
-        decision = retry.decide(error, can_refresh=credentials.can_refresh, in_stream=in_stream)
-        if not decision.retry:
-            return None
-        if decision.refresh_auth:
-            credentials.invalidate()
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("retrying POST %s after %s (retry %d, waiting %.2fs)", self.url,
-                         type(error).__name__, retry.attempt, decision.delay)
-        return decision.delay
+        return retry_delay(retry, error, self.config.credentials, url=self.url,
+                           in_stream=in_stream)
 
     def _on_stream_error(self, run: StreamRun,
                          error: DatabricksClaudeError) -> list[Delta] | float:

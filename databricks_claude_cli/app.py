@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="reasoning effort for adaptive-only models")
     chat.add_argument("--max-tokens", type=int, default=None, help="answer size limit")
     chat.add_argument("--tools", choices=["demo"], help="give the model the demo tools")
+    chat.add_argument("--api", choices=["chat", "messages"], default="chat",
+                      help="the wire: chat completions (default) or Claude's native Anthropic "
+                           "Messages route")
     chat.add_argument("--framework", choices=sorted(RUNNERS), default="langchain",
                       help="which integration drives the chat (default langchain)")
     chat.add_argument("--no-stream", action="store_true", help="wait for whole answers")
@@ -113,7 +116,7 @@ def _run_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     view = ChatView(out, color=out.isatty())
     run = ChatRun(prompt=args.prompt, endpoint=args.endpoint, thinking=args.thinking,
                   effort=args.effort, max_tokens=args.max_tokens, tools=args.tools == "demo",
-                  stream=not args.no_stream)
+                  stream=not args.no_stream, api=args.api)
     try:
         with _target(force_emulator=args.emulator, err=err) as target:
             RUNNERS[args.framework](run, target.host, target.token, view)

@@ -31,6 +31,7 @@ class ChatRun:
     max_tokens: int | None
     tools: bool
     stream: bool
+    api: str = "chat"
 
 
 Runner = Callable[[ChatRun, "str | None", "str | None", "ChatView"], None]
@@ -54,7 +55,7 @@ def run_core(run: ChatRun, host: str | None, token: str | None, view: ChatView) 
     options = RequestOptions(thinking=run.thinking, effort=run.effort, max_tokens=run.max_tokens,
                              tools=specs if run.tools else None)
     messages: list[Message] = [Message.user(run.prompt)]
-    with DatabricksClaudeClient(run.endpoint, host=host, token=token) as client:
+    with DatabricksClaudeClient(run.endpoint, host=host, token=token, api=run.api) as client:
         for _ in range(MAX_TOOL_ROUNDS):
             completion = _core_turn(client, messages, options, run.stream, view)
             messages.append(completion.to_message())
@@ -91,7 +92,7 @@ def run_langchain(run: ChatRun, host: str | None, token: str | None, view: ChatV
 
     from langchain_databricks_claude import ChatDatabricksClaude
 
-    model = ChatDatabricksClaude(endpoint=run.endpoint, host=host, token=token,
+    model = ChatDatabricksClaude(endpoint=run.endpoint, host=host, token=token, api=run.api,
                                  thinking=run.thinking, effort=run.effort,
                                  max_tokens=run.max_tokens)
     tools = [{"type": "function", "function": {"name": t.name, "description": t.description,
@@ -130,8 +131,8 @@ def run_llama_index(run: ChatRun, host: str | None, token: str | None, view: Cha
 
     from llama_index_databricks_claude import DatabricksClaude
 
-    llm = DatabricksClaude(endpoint=run.endpoint, host=host, token=token, thinking=run.thinking,
-                           effort=run.effort, max_tokens=run.max_tokens)
+    llm = DatabricksClaude(endpoint=run.endpoint, host=host, token=token, api=run.api,
+                           thinking=run.thinking, effort=run.effort, max_tokens=run.max_tokens)
     tools = [FunctionTool.from_defaults(fn=t.function, name=t.name, description=t.description)
              for t in DEMO_TOOLS] if run.tools else []
     history = [ChatMessage(role="user", content=run.prompt)]

@@ -31,12 +31,12 @@ from databricks_claude.kit.options import OPTION_FIELDS, call_options
 from databricks_claude.kit.settings import check_init_args, check_model_settings, init_names
 from databricks_claude.messages import Message, RequestOptions, ThinkingSetting
 from databricks_claude.notes import entry_points
-from databricks_claude.profiles import get_profile
 from databricks_claude.rules.thinking import thinking_on
 from databricks_claude.rules.tool_choice import validate_tool_choice
 from langchain_databricks_claude.errors import to_langchain_error
 from langchain_databricks_claude.inbound import to_neutral_messages
 from langchain_databricks_claude.outbound import to_ai_message
+from langchain_databricks_claude.profile import langchain_profile, langsmith_params
 from langchain_databricks_claude.stream import StreamChunkBuilder, V1StreamChunkBuilder
 from langchain_databricks_claude.tools import BoundTool, to_tool_spec, to_tool_specs
 
@@ -83,7 +83,8 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel, ImageSettings):
 
     - `endpoint` (alias `model`): the serving endpoint name.
     - `host`, `token` (alias `api_key`), `client_id`, `client_secret`, `base_url`,
-      `config_profile`: where and how to connect; default to the environment.
+      `config_profile`: where and how to connect; default to the environment. `api`: "chat"
+      (default) or "messages" (Claude's native Anthropic Messages route).
     - `max_tokens` (default: the model profile's, 8192 at most), `temperature`, `top_p`,
       `top_k`, `stop`.
     - `thinking`: True (budget = half of `max_tokens`), an int budget, or a dict sent after
@@ -113,7 +114,9 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel, ImageSettings):
         default_factory=secret_from_env("DATABRICKS_CLIENT_SECRET", default=None))
     """OAuth M2M secret; default `DATABRICKS_CLIENT_SECRET`."""
     base_url: str | None = None
-    """Base URL of the chat route; default `{host}/serving-endpoints`."""
+    """Base URL of the routes; default `{host}/serving-endpoints` (`/ai-gateway`: AI Gateway)."""
+    api: str = "chat"
+    """The wire: "chat" (chat completions) or "messages" (the native Anthropic Messages route)."""
     config_profile: str | None = None
     """A `~/.databrickscfg` profile (needs the `sdk` extra)."""
     default_headers: dict[str, str] | None = None
@@ -203,36 +206,11 @@ class ChatDatabricksClaude(ClientOwner, BaseChatModel, ImageSettings):
 
     def _resolve_model_profile(self) -> LCModelProfile | None:
         """LangChain's profile dict from the core's model profile for this endpoint."""
-        core = get_profile(self.endpoint)
-        profile = LCModelProfile(  # remote image URLs are fetched and inlined (docs/images.md)
-            max_input_tokens=core.context_window, max_output_tokens=core.max_output_tokens,
-            text_inputs=True, image_inputs=core.vision,
-            image_url_inputs=core.vision and self.fetch_images,
-            image_tool_message=core.vision, pdf_inputs=False, audio_inputs=False,
-            video_inputs=False, text_outputs=True, reasoning_output=True, tool_calling=True,
-            tool_choice=True, tool_call_streaming=True,
-            # Native `response_format` only where the model takes it; LangChain's agents then
-            # pick their tool strategy elsewhere (docs/structured-output.md).
-            structured_output=core.json_schema_output, temperature=core.temperature_allowed,
-        )
-        if core.efforts:
-            profile["reasoning_effort_levels"] = list(core.efforts)
-        return profile
+        return langchain_profile(self.endpoint, fetch_images=self.fetch_images)
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         """LangSmith tracing params: provider `databricks`, the endpoint (or per-call `model`)."""
-        params = LangSmithParams(ls_provider="databricks", ls_model_type="chat",
-                                 ls_model_name=str(kwargs.get("model") or self.endpoint))
-        temperature = kwargs.get("temperature", self.temperature)
-        if isinstance(temperature, (int, float)):
-            params["ls_temperature"] = temperature
-        max_tokens = kwargs.get("max_tokens", self.max_tokens)
-        if isinstance(max_tokens, int):
-            params["ls_max_tokens"] = max_tokens
-        stop = stop or kwargs.get("stop") or self.stop
-        if stop:
-            params["ls_stop"] = stop
-        return params
+        return langsmith_params(self, stop, kwargs)
 
     # -- the core client --------------------------------------------------------------------------
 

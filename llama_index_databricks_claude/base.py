@@ -120,6 +120,8 @@ class DatabricksClaude(ClientOwner, FunctionCallingLLM, ImageSettings):
     timeout: float | None = Field(default=300.0, description="Read timeout in seconds.")
     connect_timeout: float | None = Field(default=10.0,
                                           description="Connect timeout in seconds.")
+    api: str = Field(default="chat", description="The wire: 'chat' (chat completions) or "
+                     "'messages' (the native Anthropic Messages route).")
     allow_insecure_http: bool | None = Field(
         default=None, description="Plain http to a named host; else DATABRICKS_CLAUDE_ALLOW_HTTP.")
     max_retries: int = Field(default=2, description="Retries after the first attempt.")

@@ -31,7 +31,7 @@ CONNECTION_FIELDS = ("host", "token", "client_id", "client_secret", "base_url", 
                      "allow_insecure_http")
 #: Model fields that tune the transport.
 TRANSPORT_FIELDS = ("timeout", "connect_timeout", "max_retries", "max_retry_wait",
-                    "resume_streams", "default_headers")
+                    "resume_streams", "default_headers", "api")
 
 
 def model_settings(model: object, *,

@@ -86,6 +86,10 @@ def check_model_settings(values: Mapping[str, Any]) -> None:
                  ("timeout", "connect_timeout", "max_retries", "max_retry_wait",
                   "default_headers") if name in values}
     check_client_settings(**transport)
+    if "api" in values:
+        from databricks_claude.codecs.registry import codec_for  # imported with the client
+
+        codec_for(values["api"])
     host = values.get("host")
     if host is not None:
         allow = values.get("allow_insecure_http")

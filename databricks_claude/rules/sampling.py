@@ -15,9 +15,8 @@ from databricks_claude.profiles import ModelProfile
 __all__ = ["sampling_for"]
 
 
-def sampling_for(options: RequestOptions, profile: ModelProfile,
-                 reasoning: bool) -> dict[str, Any]:
-    """temperature / top_p / top_k that the model accepts with the current thinking setting."""
+def _check_ranges(options: RequestOptions) -> None:
+    """Refuse a temperature outside [0, 2] or a top_p outside (0, 1]."""
     for name, low, high, low_open in (("temperature", 0, 2, False), ("top_p", 0, 1, True)):
         value = getattr(options, name)
         if value is None:
@@ -28,6 +27,12 @@ def sampling_for(options: RequestOptions, profile: ModelProfile,
         if not in_range:
             bounds = f"{'(' if low_open else '['}{low}, {high}]"
             raise ConfigurationError(f"{name} must be a number in {bounds}, got {value!r}")
+
+
+def sampling_for(options: RequestOptions, profile: ModelProfile,
+                 reasoning: bool) -> dict[str, Any]:
+    """temperature / top_p / top_k that the model accepts with the current thinking setting."""
+    _check_ranges(options)
     sent: dict[str, Any] = {}
     if (profile.one_sampler and options.temperature is not None and options.top_p is not None
             and not reasoning):

@@ -136,13 +136,6 @@ class TestChatDatabricksClaudeThinkingIntegration(TestChatDatabricksClaudeIntegr
     def chat_model_params(self) -> dict[str, Any]:
         return {**super().chat_model_params, "thinking": True, "max_tokens": 4096}
 
-    @pytest.mark.xfail(reason="with thinking on, Claude cannot be forced to call a tool: the "
-                              "client sends tool_choice 'auto' (with a warning), and the "
-                              "suite's prompt 'Hello!' asks for no tool, so a Claude-like model "
-                              "answers in text",
-                       raises=AssertionError, strict=True)
-    def test_tool_choice(self, model: ChatDatabricksClaude) -> None:
-        super().test_tool_choice(model)
 
 class TestChatDatabricksClaudeJsonSchemaIntegration(TestChatDatabricksClaudeIntegration):
     """The standard suite with `with_structured_output(method="json_schema")` (and JSON mode)."""
