@@ -34,7 +34,7 @@ from databricks_claude._http import (
     transport_error,
 )
 from databricks_claude._loops import PerLoop
-from databricks_claude._pools import Pools
+from databricks_claude._pools import LoopPool, Pools
 from databricks_claude._retry import RetryState
 from databricks_claude._streamrun import StreamRun, can_resume
 from databricks_claude.codecs import Codec, Request
@@ -115,7 +115,7 @@ class DatabricksClaudeClient:
         return self._pools.sync
 
     @property
-    def _async(self) -> PerLoop[AsyncPool]:
+    def _async(self) -> PerLoop[LoopPool]:
         """The async pools, one per event loop."""
         return self._pools.per_loop
 
