@@ -58,9 +58,26 @@ def _positive_int(name: str, value: Any) -> None:
         raise ConfigurationError(f"{name} must be a positive integer, got {value!r}")
 
 
+# The ranges `rules.sampling` enforces at request build (docs/design-rules.md#sampling).
+_SAMPLING_RANGES = (("temperature", 0, 2, False), ("top_p", 0, 1, True))
+
+
+def _check_sampling(values: Mapping[str, Any]) -> None:
+    for name, low, high, low_open in _SAMPLING_RANGES:
+        value = values.get(name)
+        if value is None:
+            continue
+        # NaN fails every comparison, so it is refused too.
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and (low < value if low_open else low <= value) and value <= high):
+            bounds = f"{'(' if low_open else '['}{low}, {high}]"
+            raise ConfigurationError(f"{name} must be a number in {bounds}, got {value!r}")
+
+
 def _check_options(values: Mapping[str, Any]) -> None:
     """The request options a model holds: types and ranges that no model accepts otherwise."""
     _positive_int("max_tokens", values.get("max_tokens"))
+    _check_sampling(values)
     _positive_int("top_k", values.get("top_k"))
     thinking = values.get("thinking")
     if thinking is not None and not isinstance(thinking, (bool, int, Mapping)):

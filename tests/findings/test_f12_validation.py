@@ -33,6 +33,8 @@ _OPTIONS = [
     ({"max_tokens": 0}, "max_tokens must be a positive integer"),
     ({"top_k": -1}, "top_k must be a positive integer"),
     ({"thinking": -5}, "thinking budget must be a positive number"),
+    ({"temperature": -0.5}, r"temperature must be a number in \[0, 2\]"),
+    ({"top_p": 0}, r"top_p must be a number in \(0, 1\]"),
 ]
 
 
