@@ -15,7 +15,7 @@ import difflib
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from databricks_claude.config import allow_http_from_env, normalize_host
+from databricks_claude.config import allow_http_from_env, normalize_host, workspace_host
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.rules.thinking import EFFORTS
 from databricks_claude.settings import check_client_settings, check_endpoint
@@ -106,5 +106,7 @@ def check_model_settings(values: Mapping[str, Any]) -> None:
     host = values.get("host")
     if host is not None:
         allow = values.get("allow_insecure_http")
-        normalize_host(str(host), allow_http=allow_http_from_env() if allow is None else allow)
+        # A pasted serving route is cut back (and warned about) here, at the user's line.
+        workspace_host(normalize_host(str(host),
+                                      allow_http=allow_http_from_env() if allow is None else allow))
     _check_options(values)

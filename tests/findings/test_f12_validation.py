@@ -104,6 +104,24 @@ def test_a_host_with_the_serving_route_is_cut_back(emulator: Emulator, suffix: s
     assert [str(w.message) for w in again] == ["marker"]
 
 
+def test_models_cut_the_route_back_when_built(make_li: Any, emulator: Emulator,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from databricks_claude import config
+
+    monkeypatch.setattr(config, "_WARNED", set())
+    host = f"{emulator.host}/serving-endpoints"
+    from langchain_databricks_claude import ChatDatabricksClaude
+
+    with pytest.warns(DatabricksClaudeWarning, match="holds the serving route") as caught:
+        lc = ChatDatabricksClaude(endpoint=ENDPOINT, host=host, token=emulator.token)
+    assert [w.filename for w in caught] == [__file__]  # at the line that built the model
+    with lc:
+        assert lc.invoke("hi").content
+    li = make_li(host=host)  # warned once per host: quiet now
+    assert li.complete("hi").text
+    assert {r.path for r in emulator.requests} == {"/serving-endpoints/chat/completions"}
+
+
 def test_a_token_without_a_host_says_to_set_the_host(monkeypatch: pytest.MonkeyPatch,
                                                      tmp_path: Any) -> None:
     monkeypatch.delenv("DATABRICKS_HOST", raising=False)
