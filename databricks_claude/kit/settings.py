@@ -103,10 +103,13 @@ def check_model_settings(values: Mapping[str, Any]) -> None:
                  ("timeout", "connect_timeout", "max_retries", "max_retry_wait",
                   "default_headers") if name in values}
     check_client_settings(**transport)
+    flag = values.get("allow_insecure_http")
+    allow = allow_http_from_env() if flag is None else bool(flag)
     host = values.get("host")
     if host is not None:
-        allow = values.get("allow_insecure_http")
         # A pasted serving route is cut back (and warned about) here, at the user's line.
-        workspace_host(normalize_host(str(host),
-                                      allow_http=allow_http_from_env() if allow is None else allow))
+        workspace_host(normalize_host(str(host), allow_http=allow))
+    base_url = values.get("base_url")
+    if isinstance(base_url, str) and "://" in base_url:
+        normalize_host(base_url, allow_http=allow)
     _check_options(values)

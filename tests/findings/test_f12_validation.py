@@ -81,6 +81,8 @@ def test_adapters_refuse_plain_http_to_a_named_host_at_construction(
     for make in (make_lc, make_li):
         with pytest.raises(ConfigurationError, match="refusing plain http"):
             make(host="http://example.com")
+        with pytest.raises(ConfigurationError, match="refusing plain http"):
+            make(base_url="http://gateway.example.com/v1")
 
 
 @pytest.mark.parametrize("suffix", ["/serving-endpoints", "/serving-endpoints/",
