@@ -130,6 +130,11 @@ class AsyncPool(NamedTuple):
                                    follow_redirects=False, transport=transport)
         return cls(client, transport)
 
+    @property
+    def is_aiohttp(self) -> bool:
+        """True on the aiohttp transport, which `abandon` can close without awaiting."""
+        return type(self.transport).__module__.partition(".")[0] == "httpx_aiohttp"
+
     def abandon(self) -> None:
         """Release a pool where nothing can be awaited: its loop is closed, or its owner is
         being collected (a finalizer).

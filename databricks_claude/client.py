@@ -6,8 +6,8 @@ I/O, and the wire is reached only through its codec (`databricks_claude.codecs`)
 knows nothing of a payload beyond what the codec hands it.
 
 - One pooled `httpx.Client` and one `httpx.AsyncClient` per client object (per event loop for
-  the async one, since an async pool is bound to its loop), created on first use and reused
-  (`_http` has the pools and the typed errors; `_streamrun` the stream bookkeeping).
+  the async one), made on first use, reused, and closed even if nobody closes them (`_pools`;
+  `_http` has the typed errors, `_streamrun` the stream bookkeeping).
 - Redirects are never followed, so a token is never sent to another host.
 """
 
@@ -34,7 +34,7 @@ from databricks_claude._http import (
     transport_error,
 )
 from databricks_claude._loops import PerLoop
-from databricks_claude._pools import Pools
+from databricks_claude._pools import LoopPool, Pools
 from databricks_claude._retry import RetryState, retry_delay
 from databricks_claude._streamrun import StreamRun, can_resume
 from databricks_claude.codecs import Codec, Request
@@ -67,8 +67,9 @@ class DatabricksClaudeClient:
     `max_retries` counts retries after the first attempt; `resume_streams` lets a plain-text stream
     that breaks after output continue by prefill instead of raising `StreamInterruptedError`.
     `config_profile` names a `~/.databrickscfg` profile (needs databricks-sdk); `config` skips
-    resolution altogether. `transport` / `async_transport` replace the network layer under the
-    pooled clients (proxies, `httpx.MockTransport` in tests).
+    resolution altogether; `allow_insecure_http` opts in to plain http for a named host.
+    `transport` / `async_transport` replace the network layer under the pooled clients.
+    Every setting is checked here (`ConfigurationError`); `with` / `async with` close it.
     """
 
     def __init__(self, endpoint: str, *, host: str | None = None,
@@ -83,7 +84,7 @@ class DatabricksClaudeClient:
                  async_transport: httpx.AsyncBaseTransport | None = None,
                  codec: Codec | None = None, allow_insecure_http: bool | None = None,
                  api: str = "chat"):
-        # Every setting is checked here, before any I/O (docs/design-rules.md#construction).
+        # docs/design-rules.md#construction: every setting is refused here, before any I/O.
         check_endpoint(endpoint)
         codec = codec or codec_for(api)
         check_client_settings(timeout=timeout, connect_timeout=connect_timeout,
@@ -112,14 +113,13 @@ class DatabricksClaudeClient:
         # collected, or at exit, its pools are closed quietly. The finalizer holds only them.
         self._finalizer = weakref.finalize(self, self._pools.release)
 
+    # The sync client (None until made) and the per-loop async pools, as tests look at them.
     @property
     def _sync(self) -> httpx.Client | None:
-        """The sync HTTP client, if one was made."""
         return self._pools.sync
 
     @property
-    def _async(self) -> PerLoop[AsyncPool]:
-        """The async pools, one per event loop."""
+    def _async(self) -> PerLoop[LoopPool]:
         return self._pools.per_loop
 
     def __repr__(self) -> str:

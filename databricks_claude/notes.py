@@ -81,6 +81,7 @@ def entry_point(method: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(method):
         @functools.wraps(method)
         async def aentry(*args: Any, **kwargs: Any) -> Any:
+            """The method, its caller's line recorded while it runs."""
             token = _ENTRY.set(_ENTRY.get() or _outside(sys._getframe(1)))
             try:
                 return await method(*args, **kwargs)
@@ -90,6 +91,7 @@ def entry_point(method: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(method)
     def entry(*args: Any, **kwargs: Any) -> Any:
+        """The method, its caller's line recorded while it runs."""
         token = _ENTRY.set(_ENTRY.get() or _outside(sys._getframe(1)))
         try:
             return method(*args, **kwargs)

@@ -364,7 +364,6 @@ class DatabricksClaude(ClientOwner, FunctionCallingLLM, ImageSettings):
         return thinking_on(kwargs.get("thinking", self.thinking))
 
 
-
 def _token_or_api_key(token: str | SecretStr | None,
                       api_key: str | SecretStr | None) -> str | SecretStr | None:
     """The token, given as `token=` or under LlamaIndex's usual name `api_key=` (not both)."""

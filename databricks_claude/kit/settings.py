@@ -15,7 +15,7 @@ import difflib
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from databricks_claude.config import allow_http_from_env, normalize_host
+from databricks_claude.config import allow_http_from_env, normalize_host, workspace_host
 from databricks_claude.errors import ConfigurationError
 from databricks_claude.rules.thinking import EFFORTS
 from databricks_claude.settings import check_client_settings, check_endpoint
@@ -58,9 +58,26 @@ def _positive_int(name: str, value: Any) -> None:
         raise ConfigurationError(f"{name} must be a positive integer, got {value!r}")
 
 
+# The ranges `rules.sampling` enforces at request build (docs/design-rules.md#sampling).
+_SAMPLING_RANGES = (("temperature", 0, 2, False), ("top_p", 0, 1, True))
+
+
+def _check_sampling(values: Mapping[str, Any]) -> None:
+    for name, low, high, low_open in _SAMPLING_RANGES:
+        value = values.get(name)
+        if value is None:
+            continue
+        # NaN fails every comparison, so it is refused too.
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and (low < value if low_open else low <= value) and value <= high):
+            bounds = f"{'(' if low_open else '['}{low}, {high}]"
+            raise ConfigurationError(f"{name} must be a number in {bounds}, got {value!r}")
+
+
 def _check_options(values: Mapping[str, Any]) -> None:
     """The request options a model holds: types and ranges that no model accepts otherwise."""
     _positive_int("max_tokens", values.get("max_tokens"))
+    _check_sampling(values)
     _positive_int("top_k", values.get("top_k"))
     thinking = values.get("thinking")
     if thinking is not None and not isinstance(thinking, (bool, int, Mapping)):
@@ -90,8 +107,13 @@ def check_model_settings(values: Mapping[str, Any]) -> None:
         from databricks_claude.codecs.registry import codec_for  # imported with the client
 
         codec_for(values["api"])
+    flag = values.get("allow_insecure_http")
+    allow = allow_http_from_env() if flag is None else bool(flag)
     host = values.get("host")
     if host is not None:
-        allow = values.get("allow_insecure_http")
-        normalize_host(str(host), allow_http=allow_http_from_env() if allow is None else allow)
+        # A pasted serving route is cut back (and warned about) here, at the user's line.
+        workspace_host(normalize_host(str(host), allow_http=allow))
+    base_url = values.get("base_url")
+    if isinstance(base_url, str) and "://" in base_url:
+        normalize_host(base_url, allow_http=allow)
     _check_options(values)

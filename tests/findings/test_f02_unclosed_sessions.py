@@ -8,6 +8,7 @@ an "Unclosed client session" / "Unclosed connector" (or an unclosed socket) show
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -49,10 +50,20 @@ _PATTERNS = {
             client = DatabricksClaudeClient(ENDPOINT, host=HOST, token=TOKEN)
             await client.acomplete([Message.user(q)])
     """,
+    # One model for the whole program, used by one asyncio.run after another: each loop's pool
+    # is closed when that loop shuts down.
+    "long_lived": """
+        from langchain_databricks_claude import ChatDatabricksClaude
+
+        LLM = ChatDatabricksClaude(endpoint=ENDPOINT, host=HOST, token=TOKEN)
+
+        async def one(q):
+            await LLM.ainvoke(q)
+    """,
 }
 
 
-def _run(emulator: Emulator, pattern: str) -> subprocess.CompletedProcess[str]:
+def _run(emulator: Emulator, pattern: str, backend: str) -> subprocess.CompletedProcess[str]:
     script = textwrap.dedent(f"""
         import asyncio, gc
         ENDPOINT, HOST, TOKEN = {ENDPOINT!r}, {emulator.host!r}, {emulator.token!r}
@@ -62,13 +73,16 @@ def _run(emulator: Emulator, pattern: str) -> subprocess.CompletedProcess[str]:
         gc.collect()
         print("done")
     """)
+    env = {**os.environ, "DATABRICKS_CLAUDE_HTTP_BACKEND": backend}
     return subprocess.run([sys.executable, "-W", "error::ResourceWarning", "-c", script],
-                          capture_output=True, text=True, timeout=120, check=False)
+                          capture_output=True, text=True, timeout=120, check=False, env=env)
 
 
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
 @pytest.mark.parametrize("pattern", sorted(_PATTERNS))
-def test_a_model_per_request_leaves_stderr_empty(emulator: Emulator, pattern: str) -> None:
-    result = _run(emulator, pattern)
+def test_a_model_per_request_leaves_stderr_empty(emulator: Emulator, pattern: str,
+                                                 backend: str) -> None:
+    result = _run(emulator, pattern, backend)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "done"
     assert result.stderr == ""

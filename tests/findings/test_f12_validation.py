@@ -33,6 +33,8 @@ _OPTIONS = [
     ({"max_tokens": 0}, "max_tokens must be a positive integer"),
     ({"top_k": -1}, "top_k must be a positive integer"),
     ({"thinking": -5}, "thinking budget must be a positive number"),
+    ({"temperature": -0.5}, r"temperature must be a number in \[0, 2\]"),
+    ({"top_p": 0}, r"top_p must be a number in \(0, 1\]"),
 ]
 
 
@@ -79,6 +81,8 @@ def test_adapters_refuse_plain_http_to_a_named_host_at_construction(
     for make in (make_lc, make_li):
         with pytest.raises(ConfigurationError, match="refusing plain http"):
             make(host="http://example.com")
+        with pytest.raises(ConfigurationError, match="refusing plain http"):
+            make(base_url="http://gateway.example.com/v1")
 
 
 @pytest.mark.parametrize("suffix", ["/serving-endpoints", "/serving-endpoints/",
@@ -100,6 +104,24 @@ def test_a_host_with_the_serving_route_is_cut_back(emulator: Emulator, suffix: s
         import warnings
         warnings.warn("marker", UserWarning, stacklevel=1)
     assert [str(w.message) for w in again] == ["marker"]
+
+
+def test_models_cut_the_route_back_when_built(make_li: Any, emulator: Emulator,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from databricks_claude import config
+
+    monkeypatch.setattr(config, "_WARNED", set())
+    host = f"{emulator.host}/serving-endpoints"
+    from langchain_databricks_claude import ChatDatabricksClaude
+
+    with pytest.warns(DatabricksClaudeWarning, match="holds the serving route") as caught:
+        lc = ChatDatabricksClaude(endpoint=ENDPOINT, host=host, token=emulator.token)
+    assert [w.filename for w in caught] == [__file__]  # at the line that built the model
+    with lc:
+        assert lc.invoke("hi").content
+    li = make_li(host=host)  # warned once per host: quiet now
+    assert li.complete("hi").text
+    assert {r.path for r in emulator.requests} == {"/serving-endpoints/chat/completions"}
 
 
 def test_a_token_without_a_host_says_to_set_the_host(monkeypatch: pytest.MonkeyPatch,
