@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -66,3 +66,65 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("live"):
             item.add_marker(skip)
+
+
+# -- models of both adapters on the emulator (any test directory) ------------------------------
+
+FIXTURE_ENDPOINT = "databricks-claude-sonnet-4-5"
+
+
+@pytest.fixture
+def make_lc(emulator: Emulator) -> Iterator[Callable[..., Any]]:
+    """Builds `ChatDatabricksClaude` objects on the emulator and closes them afterwards."""
+    from langchain_databricks_claude import ChatDatabricksClaude
+
+    created: list[ChatDatabricksClaude] = []
+
+    def make(endpoint: str = FIXTURE_ENDPOINT, **kwargs: Any) -> ChatDatabricksClaude:
+        kwargs.setdefault("host", emulator.host)
+        kwargs.setdefault("token", emulator.token)
+        llm = ChatDatabricksClaude(endpoint=endpoint, **kwargs)
+        created.append(llm)
+        return llm
+
+    yield make
+    for llm in created:
+        llm.close()
+
+
+@pytest.fixture
+def make_li(emulator: Emulator) -> Iterator[Callable[..., Any]]:
+    """Builds LlamaIndex `DatabricksClaude` objects on the emulator and closes them afterwards."""
+    from llama_index_databricks_claude import DatabricksClaude
+
+    created: list[DatabricksClaude] = []
+
+    def make(endpoint: str = FIXTURE_ENDPOINT, **kwargs: Any) -> DatabricksClaude:
+        kwargs.setdefault("host", emulator.host)
+        kwargs.setdefault("token", emulator.token)
+        llm = DatabricksClaude(endpoint=endpoint, **kwargs)
+        created.append(llm)
+        return llm
+
+    yield make
+    for llm in created:
+        llm.close()
+
+
+@pytest.fixture
+async def amake_li(emulator: Emulator) -> AsyncIterator[Callable[..., Any]]:
+    """Like `make_li`, for async tests: closes the async connections inside the test's loop."""
+    from llama_index_databricks_claude import DatabricksClaude
+
+    created: list[DatabricksClaude] = []
+
+    def make(endpoint: str = FIXTURE_ENDPOINT, **kwargs: Any) -> DatabricksClaude:
+        kwargs.setdefault("host", emulator.host)
+        kwargs.setdefault("token", emulator.token)
+        llm = DatabricksClaude(endpoint=endpoint, **kwargs)
+        created.append(llm)
+        return llm
+
+    yield make
+    for llm in created:
+        await llm.aclose()
