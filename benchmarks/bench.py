@@ -6,8 +6,8 @@ existing Databricks integrations, side by side in one run against one emulator.
     python benchmarks/bench.py --quick         # fewer rounds, for a quick look
     python benchmarks/bench.py --only stream --only import   # sections or rows by name
 
-Sections: import, invoke, stream, concurrent, agent. Medians over rounds, warm-ups excluded;
-each row's ratio is to the floor of its section, and budgets are checked
+Sections: import, invoke, stream, concurrent, agent, messages route. Medians over rounds,
+warm-ups excluded; each row's ratio is to the floor of its section, and budgets are checked
 (docs/design-rules.md#performance-budgets).
 """
 
@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _agent
 import _concurrent
 import _imports
+import _messages
 import _sequential
 import _server
 from _harness import Result, Settings, machine_description, render_table
@@ -65,6 +66,7 @@ def run_sections(settings: Settings, server: str) -> list[Result]:
         results += _sequential.run_stream(settings, target)
         results += _concurrent.run(settings, target)
         results += _agent.run(settings, target)
+        results += _messages.run(settings, target)
     return results
 
 
