@@ -111,7 +111,8 @@ class ArgumentBuilder:
             self._next_number += 1
         else:
             value = _number(schema.get("minimum"), 1)
-        return int(value) if integer or value.is_integer() else value
+        # `float(...)`: a schema minimum may be an int, which has no is_integer() before 3.12.
+        return int(value) if integer or float(value).is_integer() else value
 
     def string_for(self, name: str, fmt: str | None = None) -> str:
         """A string suited to the property name: quoted text first, else taken from the prompt."""

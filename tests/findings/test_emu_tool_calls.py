@@ -146,3 +146,11 @@ def test_a_required_call_after_the_results_goes_to_a_tool_not_called_yet(
               "content": "Sunny"}
     second = ask(client, [*question, first["message"], result], tool_choice="required")
     assert [name for name, _ in calls(second)] == ["calculate"]
+
+
+def test_a_number_argument_defaults_to_an_integer_minimum() -> None:
+    from databricks_claude.emulator.toolargs import ArgumentBuilder
+
+    schema = {"type": "object", "properties": {"n": {"type": "number", "minimum": 3}},
+              "required": ["n"]}
+    assert ArgumentBuilder("no numbers here").build(schema) == {"n": 3}
