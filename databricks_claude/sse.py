@@ -29,9 +29,8 @@ class _SSEDecoder:
         self._lines: list[str] = []
 
     def feed(self, line: str) -> str | None:
-        """Take one line; return a complete data payload when this line ends one."""
-        if line.endswith(("\n", "\r")):
-            line = line.rstrip("\r\n")
+        """Take one line (its line end already removed by `_LineSplitter`); return a complete
+        data payload when this line ends one."""
         if not line:
             return self.flush()
         if not line.startswith("data:"):
@@ -131,29 +130,22 @@ async def aiter_sse_text(chunks: AsyncIterable[str]) -> AsyncIterator[str]:
         yield payload
 
 
+def _terminated(line: str) -> str:
+    """One line given on its own, ending in exactly one LF (the text decoder's line end)."""
+    return line.rstrip("\r\n") + "\n"
+
+
 def iter_sse_data(lines: Iterable[str]) -> Iterator[str]:
     """The `data:` payloads of an SSE stream given as lines (with or without line endings)."""
-    decoder = _SSEDecoder()
-    for line in lines:
-        payload = decoder.feed(line)
-        if payload is not None:
-            yield payload
-    payload = decoder.flush()
-    if payload is not None:
-        yield payload
+    return iter_sse_text(map(_terminated, lines))
 
 
 async def aiter_sse_data(lines: AsyncIterable[str]) -> AsyncIterator[str]:
     """The async twin of `iter_sse_data`."""
-    decoder = _SSEDecoder()
-    async for line in lines:
-        payload = decoder.feed(line)
-        if payload is not None:
-            yield payload
-    payload = decoder.flush()
-    if payload is not None:
+    async def terminated() -> AsyncIterator[str]:
+        async for line in lines:
+            yield _terminated(line)
+
+    async for payload in aiter_sse_text(terminated()):
         yield payload
 
-
-# ----------------------------------------------------------------------------------------------
-# Accumulation

@@ -73,21 +73,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 FIXTURE_ENDPOINT = "databricks-claude-sonnet-4-5"
 
 
+def _maker(cls: Any, emulator: Emulator, created: list[Any]) -> Callable[..., Any]:
+    """Builds `cls` models on the emulator (host and token unless given), remembering them."""
+    def make(endpoint: str = FIXTURE_ENDPOINT, **kwargs: Any) -> Any:
+        kwargs.setdefault("host", emulator.host)
+        kwargs.setdefault("token", emulator.token)
+        model = cls(endpoint=endpoint, **kwargs)
+        created.append(model)
+        return model
+
+    return make
+
+
 @pytest.fixture
 def make_lc(emulator: Emulator) -> Iterator[Callable[..., Any]]:
     """Builds `ChatDatabricksClaude` objects on the emulator and closes them afterwards."""
     from langchain_databricks_claude import ChatDatabricksClaude
 
-    created: list[ChatDatabricksClaude] = []
-
-    def make(endpoint: str = FIXTURE_ENDPOINT, **kwargs: Any) -> ChatDatabricksClaude:
-        kwargs.setdefault("host", emulator.host)
-        kwargs.setdefault("token", emulator.token)
-        llm = ChatDatabricksClaude(endpoint=endpoint, **kwargs)
-        created.append(llm)
-        return llm
-
-    yield make
+    created: list[Any] = []
+    yield _maker(ChatDatabricksClaude, emulator, created)
     for llm in created:
         llm.close()
 
@@ -97,16 +101,8 @@ def make_li(emulator: Emulator) -> Iterator[Callable[..., Any]]:
     """Builds LlamaIndex `DatabricksClaude` objects on the emulator and closes them afterwards."""
     from llama_index_databricks_claude import DatabricksClaude
 
-    created: list[DatabricksClaude] = []
-
-    def make(endpoint: str = FIXTURE_ENDPOINT, **kwargs: Any) -> DatabricksClaude:
-        kwargs.setdefault("host", emulator.host)
-        kwargs.setdefault("token", emulator.token)
-        llm = DatabricksClaude(endpoint=endpoint, **kwargs)
-        created.append(llm)
-        return llm
-
-    yield make
+    created: list[Any] = []
+    yield _maker(DatabricksClaude, emulator, created)
     for llm in created:
         llm.close()
 
@@ -116,15 +112,7 @@ async def amake_li(emulator: Emulator) -> AsyncIterator[Callable[..., Any]]:
     """Like `make_li`, for async tests: closes the async connections inside the test's loop."""
     from llama_index_databricks_claude import DatabricksClaude
 
-    created: list[DatabricksClaude] = []
-
-    def make(endpoint: str = FIXTURE_ENDPOINT, **kwargs: Any) -> DatabricksClaude:
-        kwargs.setdefault("host", emulator.host)
-        kwargs.setdefault("token", emulator.token)
-        llm = DatabricksClaude(endpoint=endpoint, **kwargs)
-        created.append(llm)
-        return llm
-
-    yield make
+    created: list[Any] = []
+    yield _maker(DatabricksClaude, emulator, created)
     for llm in created:
         await llm.aclose()

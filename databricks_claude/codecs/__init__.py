@@ -12,10 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic_core import from_json
+
+from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import Completion, Decisions, Delta, Message, RequestOptions
 from databricks_claude.profiles import ModelProfile
 
-__all__ = ["Codec", "Request", "StreamDecoder"]
+__all__ = ["Codec", "Request", "StreamDecoder", "load_body"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -66,3 +69,14 @@ class Codec(Protocol):
 
     def with_prefill(self, payload: dict[str, Any], text: str) -> dict[str, Any]:
         """The payload continued from `text` as an assistant prefill (stream resumption)."""
+
+
+def load_body(body: bytes) -> Any:
+    """A response body's JSON (pydantic-core's parser: about twice as fast as `json.loads`);
+    `MalformedResponseError` quoting its start when it is not JSON."""
+    try:
+        return from_json(body)
+    except (ValueError, RecursionError):  # RecursionError: hostile, absurdly deep JSON
+        snippet = body[:200].decode("utf-8", "replace")
+        raise MalformedResponseError(
+            f"the service answered with a body that is not JSON: {snippet!r}") from None

@@ -137,8 +137,8 @@ class TestChatDatabricksClaudeThinkingIntegration(TestChatDatabricksClaudeIntegr
         return {**super().chat_model_params, "thinking": True, "max_tokens": 4096}
 
 
-class TestChatDatabricksClaudeJsonSchemaIntegration(TestChatDatabricksClaudeIntegration):
-    """The standard suite with `with_structured_output(method="json_schema")` (and JSON mode)."""
+class _JsonSchemaOutput:
+    """`with_structured_output(method="json_schema")` (and JSON mode) for a standard suite."""
 
     @property
     def structured_output_kwargs(self) -> dict[str, Any]:
@@ -147,16 +147,13 @@ class TestChatDatabricksClaudeJsonSchemaIntegration(TestChatDatabricksClaudeInte
     @property
     def supports_json_mode(self) -> bool:
         return True
+
+
+class TestChatDatabricksClaudeJsonSchemaIntegration(_JsonSchemaOutput,
+                                                    TestChatDatabricksClaudeIntegration):
+    """The standard suite with `with_structured_output(method="json_schema")` (and JSON mode)."""
 
 
 class TestChatDatabricksClaudeJsonSchemaThinkingIntegration(
-        TestChatDatabricksClaudeThinkingIntegration):
+        _JsonSchemaOutput, TestChatDatabricksClaudeThinkingIntegration):
     """The JSON-schema structured output again, with thinking on for every call."""
-
-    @property
-    def structured_output_kwargs(self) -> dict[str, Any]:
-        return {"method": "json_schema"}
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True

@@ -12,8 +12,7 @@ turn is the last message. Wire facts: docs/design-rules.md#messages.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from databricks_claude.blocks import part_to_block, reasoning_blocks
@@ -29,22 +28,18 @@ from databricks_claude.messages import (
     ToolResultPart,
 )
 from databricks_claude.notes import warn
-from databricks_claude.profiles import ModelProfile
-from databricks_claude.rules.content import check_image_data, trim_prefill
+from databricks_claude.rules.content import (
+    image_data,
+    is_blank,
+    tool_call_input,
+    trim_prefill,
+    without_unsigned,
+)
 
-__all__ = ["check_tool_pairing", "check_vision", "message_to_wire", "wire_messages"]
-
-
-def _is_blank(part: Part) -> bool:
-    """Text the service refuses as a block: empty or whitespace only."""
-    return isinstance(part, TextPart) and isinstance(part.text, str) and not part.text.strip()
+__all__ = ["check_tool_pairing", "message_to_wire", "wire_messages"]
 
 
 _REASONING_PARTS = (ReasoningPart, RedactedReasoningPart)
-
-
-def _is_unsigned(part: Part) -> bool:
-    return isinstance(part, ReasoningPart) and not part.signature
 
 
 def _where(role: str, index: int | None) -> str:
@@ -53,31 +48,12 @@ def _where(role: str, index: int | None) -> str:
 
 
 def _tool_call_to_wire(call: ToolCallPart, where: str) -> dict[str, Any]:
-    """One replayed tool call; its arguments must be a JSON object (empty text means `{}`)."""
-    if not isinstance(call.id, str) or not call.id:
-        raise ConfigurationError(f"a tool call in {where} has an empty id; every tool call needs "
-                                 "the id the model gave it")
-    if not isinstance(call.name, str) or not call.name:
-        raise ConfigurationError(f"tool call {call.id!r} in {where} has an empty tool name")
-    arguments = call.arguments
-    if not isinstance(arguments, str):
-        raise ConfigurationError(f"tool call {call.id!r} arguments must be a JSON string, got "
-                                 f"{type(arguments).__name__}")
-    if not arguments.strip():
-        arguments = "{}"  # what a call without arguments means; the service refuses ""
-    elif not (arguments.lstrip().startswith("{") and _is_json_object(arguments)):
-        raise ConfigurationError(
-            f"tool call {call.id!r} arguments are not a JSON object: {arguments[:200]!r} (the "
-            "service only accepts an object; fix or remove this tool call and its result)")
+    """One replayed tool call, its arguments text as received (empty text sent as `"{}"`:
+    the service refuses "")."""
+    tool_call_input(call, where)
+    arguments = call.arguments if call.arguments.strip() else "{}"
     return {"id": call.id, "type": "function",
             "function": {"name": call.name, "arguments": arguments}}
-
-
-def _is_json_object(text: str) -> bool:
-    try:
-        return isinstance(json.loads(text), dict)
-    except (ValueError, RecursionError):
-        return False
 
 
 def _content_block(part: Part, role: str) -> dict[str, Any]:
@@ -87,7 +63,7 @@ def _content_block(part: Part, role: str) -> dict[str, Any]:
     if isinstance(part, (ToolCallPart, ToolResultPart)):
         raise ConfigurationError(f"a {role} message cannot hold a {type(part).__name__}")
     if isinstance(part, ImagePart):
-        check_image_data(part.url)
+        image_data(part.url)  # refuses base64 that does not decode
     return part_to_block(part)
 
 
@@ -100,7 +76,7 @@ def _system_to_wire(messages: Sequence[Message], index: int | None = None) -> di
 
     Blank text is dropped; `index` (of the first system message) names it when nothing is left.
     """
-    parts = [part for message in messages for part in message.parts if not _is_blank(part)]
+    parts = [part for message in messages for part in message.parts if not is_blank(part)]
     if not parts:
         raise ConfigurationError(
             f"the system prompt ({_where('system', index)}) is empty; the service refuses "
@@ -112,7 +88,7 @@ def _system_to_wire(messages: Sequence[Message], index: int | None = None) -> di
 
 
 def _user_to_wire(parts: Sequence[Part], index: int | None = None) -> dict[str, Any]:
-    kept = [part for part in parts if not _is_blank(part)]
+    kept = [part for part in parts if not is_blank(part)]
     if not kept:
         raise ConfigurationError(
             f"{_where('user', index)} is empty; the service refuses empty or whitespace-only "
@@ -137,7 +113,7 @@ def _tool_result_to_wire(result: ToolResultPart) -> dict[str, Any]:
     else:
         # Several text parts stay several text blocks (no join): exactly what the tool returned.
         content = [_content_block(part, "tool") for part in result.content
-                   if not _is_blank(part)] or ""
+                   if not is_blank(part)] or ""
         if (result.cache_control is not None and isinstance(content, list)
                 and "cache_control" not in content[-1]):
             content[-1] = {**content[-1], "cache_control": result.cache_control}
@@ -159,14 +135,10 @@ def _assistant_to_wire(parts: Sequence[Part], index: int | None = None) -> dict[
     where = _where("assistant", index)
     calls = [part for part in parts if isinstance(part, ToolCallPart)]
     # The service refuses an assistant turn whose reasoning does not come first.
-    reasoning = [part for part in parts if isinstance(part, _REASONING_PARTS)]
-    if any(map(_is_unsigned, reasoning)):
-        reasoning = [part for part in reasoning if not _is_unsigned(part)]
-        warn(f"reasoning without a signature dropped from {where}: the service "
-              "cannot verify unsigned reasoning and refuses it (replay reasoning with the "
-              "signature the service gave it)")
+    reasoning = without_unsigned(
+        [part for part in parts if isinstance(part, _REASONING_PARTS)], where)
     rest = [part for part in parts if not isinstance(part, (ToolCallPart, *_REASONING_PARTS))]
-    if reasoning and not calls and all(map(_is_blank, rest)):
+    if reasoning and not calls and all(map(is_blank, rest)):
         raise ConfigurationError(
             f"{where} holds only reasoning, and the service refuses an assistant "
             "message whose final block is reasoning: add the text the model answered, or "
@@ -235,7 +207,7 @@ def _expand_to_wire(message: Message, index: int, last: bool) -> list[dict[str, 
     if rest:
         if role == "tool":
             raise ConfigurationError("a tool message can only hold tool results")
-        if not all(map(_is_blank, rest)):  # blank text beside tool results is dropped
+        if not all(map(is_blank, rest)):  # blank text beside tool results is dropped
             wire.append(_user_to_wire(rest, index))
     return wire
 
@@ -244,7 +216,7 @@ def _holds_only_reasoning(message: Message) -> bool:
     """An assistant turn with reasoning and nothing else: thinking used all of max_tokens."""
     parts = message.parts
     return (message.role == "assistant" and any(isinstance(p, _REASONING_PARTS) for p in parts)
-            and all(isinstance(p, _REASONING_PARTS) or _is_blank(p) for p in parts))
+            and all(isinstance(p, _REASONING_PARTS) or is_blank(p) for p in parts))
 
 
 def _drop_reasoning_only(messages: Sequence[Message]) -> set[int]:
@@ -341,12 +313,3 @@ def _calls_of(message: dict[str, Any]) -> dict[str, None]:
             raise ConfigurationError(f"tool call id {call['id']!r} appears twice in one turn")
         ids[call["id"]] = None
     return ids
-
-
-def check_vision(messages: Iterable[Message], profile: ModelProfile) -> None:
-    for message in messages:
-        for part in message.parts:
-            nested = part.content if isinstance(part, ToolResultPart) else ()
-            if isinstance(part, ImagePart) or any(isinstance(p, ImagePart) for p in nested):
-                raise ConfigurationError(
-                    f"model {profile.name} does not accept images; remove the image parts")

@@ -34,11 +34,11 @@ from databricks_claude.codecs.chat.extras import (
     add_system_text,
     check_extra_keys,
 )
-from databricks_claude.codecs.chat.history import check_tool_pairing, check_vision, wire_messages
-from databricks_claude.errors import ConfigurationError
+from databricks_claude.codecs.chat.history import check_tool_pairing, wire_messages
 from databricks_claude.messages import Decisions, Message, RequestOptions, ToolSpec
 from databricks_claude.notes import collecting, warn
 from databricks_claude.profiles import ModelProfile
+from databricks_claude.rules.content import check_n, check_vision
 from databricks_claude.rules.output_format import OutputFormat, output_format_for
 from databricks_claude.rules.sampling import sampling_for
 from databricks_claude.rules.thinking import effort_for, max_tokens_for, thinking_for, thinking_on
@@ -92,11 +92,6 @@ def _thinking_for_tool_loop(thinking: dict[str, Any],
           "turn without its reasoning block, which Claude refuses while thinking is on (keep "
           "the reasoning of assistant messages to avoid this)")
     return {"type": "disabled"} if thinking.get("type") == "adaptive" else None
-
-
-def _check_n(n: int | None) -> None:
-    if n is not None and n != 1:
-        raise ConfigurationError(f"n={n} is not supported: Claude returns one choice per request")
 
 
 def _stop(stop: Sequence[str] | str | None) -> list[str] | None:
@@ -168,12 +163,11 @@ def build_payload(
 def _build(messages: Sequence[Message], options: RequestOptions, *, model: str | None,
            profile: ModelProfile, stream: bool) -> tuple[dict[str, Any], ToolSpec | None]:
     """The payload, and the tool a `response_format` went out as (None: none)."""
-    _check_n(options.n)
+    check_n(options.n)
     options, output = _with_output_format(options, profile)
     wire = wire_messages(messages)
     check_tool_pairing(wire)
-    if not profile.vision and profile.known:
-        check_vision(messages, profile)
+    check_vision(messages, profile)
     if output.tool is not None:
         add_instruction(wire, output.tool.name)
     max_tokens = max_tokens_for(options, profile)

@@ -13,13 +13,10 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from pydantic_core import from_json as loads
-
-from databricks_claude.codecs import Request
+from databricks_claude.codecs import Request, load_body
 from databricks_claude.codecs.messages.request import build_request
 from databricks_claude.codecs.messages.response import parse_message
 from databricks_claude.codecs.messages.stream import EventAccumulator
-from databricks_claude.errors import MalformedResponseError
 from databricks_claude.messages import Completion, Decisions, Message, RequestOptions
 from databricks_claude.profiles import ModelProfile
 
@@ -43,13 +40,7 @@ class MessagesCodec:
 
     def parse(self, body: bytes) -> Completion:
         """A successful non-streaming body."""
-        try:
-            data = loads(body)
-        except (ValueError, RecursionError):
-            snippet = body[:200].decode("utf-8", "replace")
-            raise MalformedResponseError(
-                f"the service answered with a body that is not JSON: {snippet!r}") from None
-        return parse_message(data)
+        return parse_message(load_body(body))
 
     def decoder(self, decisions: Decisions) -> EventAccumulator:
         """A fresh event accumulator whose completions carry `decisions`."""

@@ -9,7 +9,6 @@ the chat route replays here unchanged in meaning. Wire facts: docs/wire-messages
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,17 +25,17 @@ from databricks_claude.messages import (
     ToolResultPart,
     UnknownPart,
 )
-from databricks_claude.notes import warn
-from databricks_claude.rules.content import check_image_data, trim_prefill
+from databricks_claude.rules.content import (
+    image_data,
+    is_blank,
+    tool_call_input,
+    trim_prefill,
+    without_unsigned,
+)
 
 __all__ = ["check_tool_pairing", "image_block", "wire_conversation"]
 
 _REASONING_PARTS = (ReasoningPart, RedactedReasoningPart)
-
-
-def _is_blank(part: Part) -> bool:
-    """Text the service refuses as a block: empty or whitespace only."""
-    return isinstance(part, TextPart) and not part.text.strip()
 
 
 def _where(role: str, index: int) -> str:
@@ -51,12 +50,11 @@ def image_block(part: ImagePart) -> dict[str, Any]:
         raise ConfigurationError(
             f"image {url[:80]!r} is not inline: the Messages route takes base64 images only; "
             "pass the image as a data: URL (base64) instead of a link")
-    header, _, data = url.partition(",")
-    media_type = header[5:].split(";", 1)[0]
-    if not data or ";base64" not in header or not media_type.startswith("image/"):
+    inline = image_data(url)
+    if inline is None or not inline[1] or not inline[0].startswith("image/"):
         raise ConfigurationError(
             f"image data URL {url[:60]!r} is not a base64 image: use data:image/<type>;base64,...")
-    check_image_data(url)
+    media_type, data = inline
     source = {"type": "base64", "media_type": media_type, "data": data}
     return with_cache({"type": "image", "source": source}, part.cache_control)
 
@@ -70,25 +68,6 @@ def _reasoning_block(part: ReasoningPart | RedactedReasoningPart) -> dict[str, A
         return {"type": "redacted_thinking", "data": part.data}
     block = {"type": "thinking", "thinking": part.text, "signature": part.signature or ""}
     return with_cache(block, part.cache_control)
-
-
-def _arguments(call: ToolCallPart, where: str) -> dict[str, Any]:
-    """A replayed call's `input`: its JSON arguments as an object (empty text means `{}`)."""
-    if not isinstance(call.id, str) or not call.id:
-        raise ConfigurationError(f"a tool call in {where} has an empty id; every tool call needs "
-                                 "the id the model gave it")
-    if not isinstance(call.name, str) or not call.name:
-        raise ConfigurationError(f"tool call {call.id!r} in {where} has an empty tool name")
-    text = call.arguments if isinstance(call.arguments, str) else None
-    try:
-        value = json.loads(text) if text and text.strip() else {}
-    except (ValueError, RecursionError):
-        value = None
-    if not isinstance(value, dict):
-        raise ConfigurationError(
-            f"tool call {call.id!r} arguments are not a JSON object: {str(call.arguments)[:200]!r}"
-            " (the service only accepts an object; fix or remove this tool call and its result)")
-    return value
 
 
 def _content_block(part: Part, role: str) -> dict[str, Any]:
@@ -110,7 +89,7 @@ def _tool_result_block(result: ToolResultPart) -> dict[str, Any]:
         if result.content:  # an empty result is sent without content: "" is not a block
             block["content"] = result.content
     else:
-        blocks = [_content_block(part, "tool") for part in result.content if not _is_blank(part)]
+        blocks = [_content_block(part, "tool") for part in result.content if not is_blank(part)]
         if blocks:
             block["content"] = blocks
     if result.is_error:
@@ -120,7 +99,7 @@ def _tool_result_block(result: ToolResultPart) -> dict[str, Any]:
 
 def _system(messages: Sequence[Message]) -> str | list[dict[str, Any]] | None:
     """All system messages as one system prompt: a string, or blocks when any is cached."""
-    parts = [p for m in messages if m.role == "system" for p in m.parts if not _is_blank(p)]
+    parts = [p for m in messages if m.role == "system" for p in m.parts if not is_blank(p)]
     if not parts:
         if any(m.role == "system" for m in messages):
             raise ConfigurationError("the system prompt is empty; the service refuses empty or "
@@ -135,18 +114,14 @@ def _system(messages: Sequence[Message]) -> str | list[dict[str, Any]] | None:
 
 def _assistant_content(parts: Sequence[Part], where: str) -> list[dict[str, Any]]:
     """The assistant blocks in the order received, reasoning first as the service requires."""
-    if any(isinstance(p, ReasoningPart) and not p.signature for p in parts):
-        parts = [p for p in parts if not (isinstance(p, ReasoningPart) and not p.signature)]
-        warn(f"reasoning without a signature dropped from {where}: the service cannot verify "
-             "unsigned reasoning and refuses it (replay reasoning with the signature the "
-             "service gave it)")
+    parts = without_unsigned(parts, where)
     reasoning = [p for p in parts if isinstance(p, _REASONING_PARTS)]
-    rest = [p for p in parts if not isinstance(p, _REASONING_PARTS) and not _is_blank(p)]
+    rest = [p for p in parts if not isinstance(p, _REASONING_PARTS) and not is_blank(p)]
     blocks = [_reasoning_block(p) for p in reasoning]
     for part in rest:
         if isinstance(part, ToolCallPart):
             blocks.append({"type": "tool_use", "id": part.id, "name": part.name,
-                           "input": _arguments(part, where)})
+                           "input": tool_call_input(part, where)})
         else:
             blocks.append(_content_block(part, "assistant"))
     return blocks
@@ -166,7 +141,7 @@ def _turns(messages: Sequence[Message]) -> list[tuple[str, list[dict[str, Any]],
             results = [_tool_result_block(p) for p in message.parts
                        if isinstance(p, ToolResultPart)]
             rest = [_content_block(p, "user") for p in message.parts
-                    if not isinstance(p, ToolResultPart) and not _is_blank(p)]
+                    if not isinstance(p, ToolResultPart) and not is_blank(p)]
             if role == "tool" and (rest or len(results) != 1):
                 raise ConfigurationError("a tool message must hold exactly one ToolResultPart")
             turns.append(("user", results + rest, index))

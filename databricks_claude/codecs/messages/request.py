@@ -16,9 +16,10 @@ from typing import Any
 from databricks_claude.codecs import Request
 from databricks_claude.codecs.messages.history import check_tool_pairing, wire_conversation
 from databricks_claude.errors import ConfigurationError
-from databricks_claude.messages import Decisions, ImagePart, Message, RequestOptions, ToolSpec
+from databricks_claude.messages import Decisions, Message, RequestOptions, ToolSpec
 from databricks_claude.notes import collecting, warn
 from databricks_claude.profiles import ModelProfile
+from databricks_claude.rules.content import check_n, check_vision
 from databricks_claude.rules.sampling import sampling_for
 from databricks_claude.rules.thinking import effort_for, max_tokens_for, thinking_for, thinking_on
 from databricks_claude.rules.tool_choice import ToolChoiceDecision, check_tools, tool_choice_for
@@ -74,13 +75,8 @@ def _check_options(messages: Sequence[Message], options: RequestOptions,
     if model is None:
         raise ConfigurationError("the Messages route needs the endpoint name as `model`; it has "
                                  "no per-endpoint /invocations form")
-    if options.n is not None and options.n != 1:
-        raise ConfigurationError(f"n={options.n} is not supported: Claude returns one choice "
-                                 "per request")
-    if profile.known and not profile.vision and any(
-            isinstance(p, ImagePart) for m in messages for p in m.parts):
-        raise ConfigurationError(f"model {profile.name} does not accept images; remove the "
-                                 "image parts")
+    check_n(options.n)
+    check_vision(messages, profile)
 
 
 def build_payload(messages: Sequence[Message], options: RequestOptions, *, model: str | None,
